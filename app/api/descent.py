@@ -1,0 +1,153 @@
+"""Descent endpoints: batch runs, streamed runs, basin maps."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter
+
+from app import descent, optim
+from app.api.responses import StrictJSONResponse, finite_or_none
+from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json
+
+router = APIRouter(prefix="/api", tags=["descent"])
+
+
+class _StreamCounter:
+    """How many descent streams are computing right now (a disconnect must end one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, delta: int) -> None:
+        with self._lock:
+            self.value += delta
+
+
+active_streams = _StreamCounter()
+
+
+def _label(spec: RunSpec, index: int) -> str:
+    if spec.label:
+        return spec.label
+    title = optim.OPTIMIZERS[spec.optimizer].title
+    return f"{title}, lr {spec.hyperparameters['lr']:g}"
+
+
+def _make_descent(body: DescentRequest) -> descent.Descent:
+    runs = [
+        descent.Run(spec.optimizer, spec.hyperparameters, tuple(spec.start), _label(spec, i))
+        for i, spec in enumerate(body.runs)
+    ]
+    return descent.Descent(
+        body.surface_model, runs, body.max_steps, body.tolerance, body.gradient_noise, body.seed
+    )
+
+
+def _run_header(run: descent.Run) -> dict[str, Any]:
+    return {
+        "label": run.label,
+        "optimizer": run.optimizer,
+        "hyperparameters": optim.public_hyperparameters(run.hyperparameters),
+    }
+
+
+def _columns(points: np.ndarray) -> dict[str, list[float]]:
+    return {name: points[:, i].tolist() for i, name in enumerate(descent.FIELDS)}
+
+
+def _outcome(result: descent.Descent, run: int) -> dict[str, Any]:
+    """How run ``run`` ended: status, steps, final point, nearest minimum."""
+    x, y, z, gx, gy = result.final[run].tolist()
+    status = str(result.status[run])
+    return {
+        "status": status,
+        "steps": int(result.steps[run]),
+        "final": {"x": x, "y": y, "z": z, "grad_norm": float(np.hypot(gx, gy))},
+        "nearest_minimum": None
+        if status == descent.DIVERGED
+        else descent.nearest_minimum(result.surface.minima, x, y),
+    }
+
+
+@router.post("/descent", response_class=StrictJSONResponse)
+def run_descent(body: DescentRequest) -> StrictJSONResponse:
+    """Run up to 64 hikers at once (one batch) and return every path whole."""
+    result = _make_descent(body)
+    paths = descent.collect(result)
+    return StrictJSONResponse(
+        {
+            "surface": surface_json(body.surface),
+            "runs": [
+                {**_run_header(run), **_outcome(result, i), "path": _columns(paths[i])}
+                for i, run in enumerate(result.runs)
+            ],
+        }
+    )
+
+
+@router.post("/descent/stream")
+def stream_descent(body: DescentRequest) -> Iterator[dict[str, Any]]:
+    """The same runs as /api/descent, streamed as JSON Lines while they compute.
+
+    ``start``, then ``frames`` chunks (consecutive points of one run, from
+    ``from_step``), an ``end`` per run, and ``done``. The first chunk comes after
+    a few steps; a client that disconnects stops the computation.
+    """
+    result = _make_descent(body)
+    active_streams.add(1)
+    try:
+        yield {
+            "type": "start",
+            "surface": surface_json(body.surface),
+            "runs": [_run_header(run) for run in result.runs],
+        }
+        for chunk in result.chunks():
+            for run, count in enumerate(chunk.counts.tolist()):
+                if count:
+                    points = chunk.points[:count, run]
+                    yield {
+                        "type": "frames",
+                        "run": run,
+                        "from_step": chunk.from_step,
+                        **_columns(points),
+                    }
+            for run in chunk.ended:
+                yield {"type": "end", "run": run, **_outcome(result, run)}
+        yield {"type": "done"}
+    finally:
+        active_streams.add(-1)
+
+
+@router.post("/basins", response_class=StrictJSONResponse)
+def basin_map(body: BasinsRequest) -> StrictJSONResponse:
+    """Which minimum each start of a grid leads to, every start run at once.
+
+    ``minimum[i][j]`` is the index into the surface's minima reached from
+    (x[j], y[i]), or -1; a run counts for a minimum when it converged within 1%
+    of the domain's span of it. ``final_z`` is null where a start is not finite.
+    """
+    surface = body.surface_model
+    result = descent.basins(
+        surface,
+        body.optimizer.optimizer,
+        body.optimizer.hyperparameters,
+        body.resolution,
+        body.max_steps,
+        body.tolerance,
+    )
+    return StrictJSONResponse(
+        {
+            "x": result.x.tolist(),
+            "y": result.y.tolist(),
+            "minimum": result.minimum.tolist(),
+            "steps": result.steps.tolist(),
+            "final_z": finite_or_none(result.final_z),
+            "status": result.status.tolist(),
+            "minima": [m.as_json() for m in surface.minima],
+        }
+    )

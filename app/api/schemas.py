@@ -1,0 +1,288 @@
+"""The request models of API.md: validating a request is checking the contract.
+
+Bounds come from ``app.limits``; every model forbids unknown fields so a typo
+is a 422, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from app import limits, optim, surfaces
+from app.api.errors import field_error
+
+STRICT = ConfigDict(extra="forbid")
+
+
+class OptimizerSpec(BaseModel):
+    """A flat optimizer spec: ``{"optimizer": "adam", "lr": 0.05, "betas": [0.9, 0.99]}``.
+
+    Omitted hyperparameters take torch.optim's defaults; one the optimizer does
+    not have, or a value torch would refuse, is a 422 naming that field.
+    After validation ``hyperparameters`` holds every value, defaults filled in.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{"optimizer": "adam", "lr": 0.05}]},
+    )
+
+    optimizer: str = Field(description="sgd, adagrad, rmsprop, adam or adamw")
+
+    # Fields of a subclass that are not hyperparameters (a run's start and label).
+    _own_fields: frozenset[str] = frozenset({"optimizer"})
+
+    @model_validator(mode="after")
+    def _resolve(self) -> OptimizerSpec:
+        given = {k: v for k, v in (self.model_extra or {}).items()}
+        try:
+            hyper = optim.resolve(self.optimizer, given)
+        except optim.OptimizerSpecError as error:
+            value = self.optimizer if error.field == "optimizer" else given.get(error.field)
+            raise field_error((error.field,), error.message, "optimizer_spec", value) from None
+        self._hyperparameters = hyper
+        return self
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """Every hyperparameter of the optimizer, torch's defaults filled in."""
+        return self._hyperparameters
+
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Point = Annotated[list[Finite], Field(min_length=2, max_length=2, description="a point [x, y]")]
+Range = Annotated[
+    list[float], Field(min_length=2, max_length=2, description="a range [lo, hi] with lo < hi")
+]
+
+
+def check_range(loc: tuple, value: list[float]) -> None:
+    """A range is [lo, hi], finite, lo < hi, within the range bound."""
+    lo, hi = value
+    bound = limits.MAX_RANGE_MAGNITUDE
+    if not (abs(lo) <= bound and abs(hi) <= bound):
+        raise field_error(
+            loc, f"range ends must be finite and within ±{bound:g}", input_value=value
+        )
+    if not lo < hi:
+        raise field_error(loc, f"a range needs lo < hi; got [{lo:g}, {hi:g}]", input_value=value)
+
+
+# --- Surfaces -------------------------------------------------------------------
+
+
+class FormulaSurface(BaseModel):
+    """A user's surface: ``{"formula": "x**2 + y**2", "x_range": [-3, 3], "y_range": [-3, 3]}``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"formula": "x**2 + 3*y**2", "x_range": [-3, 3], "y_range": [-3, 3]}]
+        },
+    )
+
+    formula: str = Field(description=f"at most {limits.MAX_FORMULA_LENGTH} characters")
+    x_range: Range = [-5.0, 5.0]
+    y_range: Range = [-5.0, 5.0]
+
+    @model_validator(mode="after")
+    def _compile(self) -> FormulaSurface:
+        check_range(("x_range",), self.x_range)
+        check_range(("y_range",), self.y_range)
+        compile_checked(self.formula, ("formula",))
+        return self
+
+
+def compile_checked(text: str, loc: tuple) -> surfaces.Formula:
+    """Compile a formula, turning a FormulaError into a 422 at ``loc`` with its position."""
+    try:
+        return surfaces.compile_formula(text)
+    except surfaces.FormulaError as error:
+        raise field_error(
+            loc, error.message, "formula_error", text, position=error.position
+        ) from None
+
+
+def _surface_spec(value: Any, handler) -> str | FormulaSurface:
+    if isinstance(value, str):
+        if value not in surfaces.CATALOGUE:
+            raise PydanticCustomError(
+                "unknown_surface",
+                "unknown surface '{name}'; choose one of {names}",
+                {"name": value, "names": ", ".join(surfaces.CATALOGUE)},
+            )
+        return value
+    if isinstance(value, dict | FormulaSurface):
+        return FormulaSurface.model_validate(value)
+    raise PydanticCustomError(
+        "surface_type",
+        "a surface is a catalogue name or a formula object {{formula, x_range, y_range}}",
+    )
+
+
+SurfaceSpec = Annotated[
+    str | FormulaSurface,
+    WrapValidator(_surface_spec),
+    Field(description="a catalogue name, or a formula object", examples=["himmelblau"]),
+]
+
+
+def resolve_surface(spec: str | FormulaSurface) -> surfaces.Surface:
+    if isinstance(spec, str):
+        return surfaces.from_catalogue(spec)
+    return surfaces.from_formula(spec.formula, tuple(spec.x_range), tuple(spec.y_range))
+
+
+def surface_json(spec: str | FormulaSurface) -> str | dict:
+    """The surface spec as echoed back (a formula object with its ranges filled in)."""
+    return spec if isinstance(spec, str) else spec.model_dump()
+
+
+class WithSurface(BaseModel):
+    """A request on a surface; ``surface_model`` is the resolved Surface."""
+
+    model_config = STRICT
+
+    surface: SurfaceSpec
+
+    @property
+    def surface_model(self) -> surfaces.Surface:
+        return resolve_surface(self.surface)
+
+
+class FormulaRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"formula": "sin(x) * cos(y) + x^2 / 10"}]}
+    )
+    formula: str = Field(description=f"at most {limits.MAX_FORMULA_LENGTH} characters")
+
+    @model_validator(mode="after")
+    def _compile(self) -> FormulaRequest:
+        self._compiled = compile_checked(self.formula, ("formula",))
+        return self
+
+    @property
+    def compiled(self) -> surfaces.Formula:
+        return self._compiled
+
+
+class MeshRequest(WithSurface):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"surface": "himmelblau", "resolution": 100}]},
+    )
+    resolution: int = Field(100, ge=limits.MIN_MESH_RESOLUTION, le=limits.MAX_MESH_RESOLUTION)
+
+
+class EvaluateRequest(WithSurface):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"surface": "rosenbrock", "points": [[0, 0], [1, 1]]}]},
+    )
+    points: list[Point] = Field(max_length=limits.MAX_EVALUATE_POINTS)
+
+
+# --- Descent --------------------------------------------------------------------
+
+
+class RunSpec(OptimizerSpec):
+    """An optimizer spec plus ``start`` (required) and ``label``."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"optimizer": "adam", "lr": 0.05, "start": [-1, 4], "label": "Adam"}]
+        },
+    )
+    start: Point
+    label: str | None = Field(None, max_length=100)
+
+
+class DescentRequest(WithSurface):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "surface": "himmelblau",
+                    "runs": [
+                        {"optimizer": "adam", "lr": 0.05, "start": [-1, 4], "label": "Adam"},
+                        {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "start": [-1, 4]},
+                    ],
+                    "max_steps": 500,
+                    "tolerance": 1e-6,
+                }
+            ]
+        },
+    )
+    runs: list[RunSpec] = Field(min_length=1, max_length=limits.MAX_RUNS)
+    max_steps: int = Field(500, ge=1, le=limits.MAX_STEPS)
+    tolerance: float = Field(1e-6, ge=0, allow_inf_nan=False)
+    gradient_noise: float = Field(0.0, ge=0, le=limits.MAX_GRADIENT_NOISE, allow_inf_nan=False)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @model_validator(mode="after")
+    def _check_work(self) -> DescentRequest:
+        points = len(self.runs) * self.max_steps
+        if points > limits.MAX_PATH_POINTS:
+            raise field_error(
+                ("max_steps",),
+                f"runs × max_steps is {points:,}; at most {limits.MAX_PATH_POINTS:,} path points "
+                "per request (fewer runs or fewer steps)",
+                input_value=self.max_steps,
+            )
+        surface = self.surface_model
+        starts = np.array([run.start for run in self.runs], dtype=float)
+        inside = surface.in_divergence_box(starts)
+        z, gx, gy = surface.formula.value_and_gradient(starts[:, 0], starts[:, 1])
+        finite = np.isfinite(z) & np.isfinite(gx) & np.isfinite(gy)
+        for index, run in enumerate(self.runs):
+            if not inside[index]:
+                raise field_error(
+                    ("runs", index, "start"),
+                    "the start is outside the divergence box (50 domain spans from the centre)",
+                    input_value=run.start,
+                )
+            if not finite[index]:
+                raise field_error(
+                    ("runs", index, "start"),
+                    "f or its gradient is not finite at the start; pick another point",
+                    input_value=run.start,
+                )
+        return self
+
+
+class BasinsRequest(WithSurface):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "surface": "himmelblau",
+                    "optimizer": {"optimizer": "sgd", "lr": 0.01},
+                    "resolution": 64,
+                    "max_steps": 500,
+                }
+            ]
+        },
+    )
+    optimizer: OptimizerSpec
+    resolution: int = Field(64, ge=limits.MIN_BASIN_RESOLUTION, le=limits.MAX_BASIN_RESOLUTION)
+    max_steps: int = Field(500, ge=1, le=limits.MAX_BASIN_STEPS)
+    tolerance: float = Field(1e-6, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _check_work(self) -> BasinsRequest:
+        work = self.resolution**2 * self.max_steps
+        if work > limits.MAX_BASIN_WORK:
+            raise field_error(
+                ("max_steps",),
+                f"resolution² × max_steps is {work:,}; at most {limits.MAX_BASIN_WORK:,} "
+                "(a coarser grid or fewer steps)",
+                input_value=self.max_steps,
+            )
+        return self

@@ -1,0 +1,462 @@
+"""torch.optim's update rules, written once on numpy arrays of any shape.
+
+Each optimizer is the single-tensor ("for-loop") implementation of torch.optim
+2.x, line for line: same defaults, same validation, same order of operations,
+same state names (``step``, ``momentum_buffer``, ``sum``, ``square_avg``,
+``grad_avg``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``).
+
+Shared by the hikers (one ``(runs, 2)`` array, where the numeric
+hyperparameters may be ``(runs, 1)`` columns so every hiker has its own
+learning rate) and the networks (a list of weight arrays).
+
+Usage::
+
+    hyper = resolve("adam", {"lr": 0.05})
+    opt = Optimizer("adam", hyper, [params])
+    opt.step([params], [grads])     # updates params in place
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app import limits
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    description: str
+    kind: str = "number"  # "number", "boolean" or "pair" (two numbers, as Adam's betas)
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    name: str
+    title: str
+    description: str
+    hyperparameters: dict[str, Hyperparameter]
+    init: Callable[[np.ndarray, dict], dict]
+    update: Callable[[np.ndarray, np.ndarray, dict, dict], None]
+    # Hyperparameters whose value picks a branch of the algorithm (torch tests
+    # `if momentum != 0`): runs batched together must agree on these.
+    switches: tuple[str, ...] = ()
+
+
+class OptimizerSpecError(ValueError):
+    """A bad optimizer spec; ``field`` names the offending hyperparameter."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _any_nonzero(value) -> bool:
+    return bool(np.any(value != 0))
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight) -> np.ndarray:
+    """torch.lerp: ``start + weight * (end - start)``, computed from the nearer end."""
+    if np.ndim(weight) == 0:
+        if abs(weight) < 0.5:
+            return start + weight * (end - start)
+        return end - (end - start) * (1 - weight)
+    weight = np.asarray(weight)
+    return np.where(
+        np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight)
+    )
+
+
+# --- SGD ---------------------------------------------------------------------
+
+
+def _sgd_init(param: np.ndarray, h: dict) -> dict:
+    return {"momentum_buffer": None}
+
+
+def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+    """
+    g ← g + λθ                          (weight_decay λ ≠ 0)
+    b ← g on the first step, else μb + (1 − τ)g      (momentum μ ≠ 0, dampening τ)
+    g ← g + μb if nesterov else b
+    θ ← θ − γg
+    """
+    weight_decay, momentum, lr = h["weight_decay"], h["momentum"], h["lr"]
+    if _any_nonzero(weight_decay):
+        grad = grad + weight_decay * param
+    if _any_nonzero(momentum):
+        buf = state["momentum_buffer"]
+        if buf is None:
+            buf = state["momentum_buffer"] = grad.copy()
+        else:
+            buf *= momentum
+            buf += (1 - h["dampening"]) * grad
+        grad = grad + momentum * buf if h["nesterov"] else buf
+    param -= lr * grad
+
+
+# --- Adagrad -----------------------------------------------------------------
+
+
+def _adagrad_init(param: np.ndarray, h: dict) -> dict:
+    return {"step": 0.0, "sum": np.full_like(param, h["initial_accumulator_value"])}
+
+
+def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+    """
+    g ← g + λθ;  γ̃ ← γ / (1 + (t − 1)η)
+    sum ← sum + g²
+    θ ← θ − γ̃ g / (√sum + ε)
+    """
+    state["step"] += 1
+    step = state["step"]
+    if _any_nonzero(h["weight_decay"]):
+        grad = grad + h["weight_decay"] * param
+    clr = h["lr"] / (1 + (step - 1) * h["lr_decay"])
+    state_sum = state["sum"]
+    state_sum += grad * grad
+    std = np.sqrt(state_sum) + h["eps"]
+    param -= clr * (grad / std)
+
+
+# --- RMSprop -----------------------------------------------------------------
+
+
+def _rmsprop_init(param: np.ndarray, h: dict) -> dict:
+    return {"step": 0.0, "square_avg": np.zeros_like(param)}
+
+
+def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+    """
+    g ← g + λθ
+    v ← αv + (1 − α)g²
+    (centered)  ḡ ← lerp(ḡ, g, 1 − α);  ṽ ← v − ḡ²   else ṽ ← v
+    b ← μb + g / (√ṽ + ε);  θ ← θ − γb    (momentum μ > 0)
+    θ ← θ − γ g / (√ṽ + ε)                 (otherwise)
+    """
+    state["step"] += 1
+    alpha = h["alpha"]
+    if _any_nonzero(h["weight_decay"]):
+        grad = grad + h["weight_decay"] * param
+    square_avg = state["square_avg"]
+    square_avg *= alpha
+    square_avg += (1 - alpha) * grad * grad
+    if h["centered"]:
+        grad_avg = state.get("grad_avg", np.zeros_like(param))
+        grad_avg = state["grad_avg"] = _lerp(grad_avg, grad, 1 - alpha)
+        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+    else:
+        avg = np.sqrt(square_avg)
+    avg += h["eps"]
+    if _any_nonzero(h["momentum"]):
+        buf = state.setdefault("momentum_buffer", np.zeros_like(param))
+        buf *= h["momentum"]
+        buf += grad / avg
+        param -= h["lr"] * buf
+    else:
+        param -= h["lr"] * (grad / avg)
+
+
+# --- Adam and AdamW ----------------------------------------------------------
+
+
+def _adam_init(param: np.ndarray, h: dict) -> dict:
+    return {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+
+
+def _adam_family_update(param, grad, state, h, decoupled_weight_decay: bool) -> None:
+    """
+    g ← g + λθ            (Adam)      θ ← θ(1 − γλ)      (AdamW)
+    m ← lerp(m, g, 1 − β₁);   v ← β₂v + (1 − β₂)g²
+    v̂ ← max(v̂, v) with amsgrad, else v
+    θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+    """
+    state["step"] += 1
+    step = state["step"]
+    lr, weight_decay, eps = h["lr"], h["weight_decay"], h["eps"]
+    beta1, beta2 = h["betas"]
+    if _any_nonzero(weight_decay):
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    exp_avg = state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
+    exp_avg_sq = state["exp_avg_sq"]
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2**0.5
+    if h["amsgrad"]:
+        max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
+    else:
+        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+    param -= step_size * (exp_avg / denom)
+
+
+def _adam_update(param, grad, state, h) -> None:
+    _adam_family_update(param, grad, state, h, decoupled_weight_decay=False)
+
+
+def _adamw_update(param, grad, state, h) -> None:
+    _adam_family_update(param, grad, state, h, decoupled_weight_decay=True)
+
+
+# --- The catalogue -----------------------------------------------------------
+
+_LR_MAX = limits.MAX_LEARNING_RATE
+
+
+def _lr(default: float) -> Hyperparameter:
+    return Hyperparameter(default, 0.0, _LR_MAX, "learning rate γ: how far each step moves")
+
+
+_WEIGHT_DECAY_COUPLED = "L2 penalty λ added to the gradient as λθ"
+_EPS = "ε added to the denominator so it is never zero"
+_ADAM_HYPER = {
+    "betas": Hyperparameter(
+        (0.9, 0.999),
+        0.0,
+        1.0,
+        "β₁, β₂ in [0, 1): decay rates of the gradient's running mean and of its square",
+        "pair",
+    ),
+    "eps": Hyperparameter(1e-8, 0.0, 1.0, _EPS),
+    "amsgrad": Hyperparameter(
+        False,
+        None,
+        None,
+        "AMSGrad: divide by the largest squared-gradient average so far",
+        "boolean",
+    ),
+}
+
+OPTIMIZERS: dict[str, OptimizerInfo] = {
+    info.name: info
+    for info in [
+        OptimizerInfo(
+            "sgd",
+            "Gradient descent (SGD)",
+            "Step against the gradient, θ ← θ − γ∇f; with momentum it keeps a running velocity.",
+            {
+                "lr": _lr(0.001),
+                "momentum": Hyperparameter(
+                    0.0, 0.0, 1.0, "momentum μ: how much of the previous step's velocity is kept"
+                ),
+                "dampening": Hyperparameter(
+                    0.0, 0.0, 1.0, "dampening τ: scales the new gradient by (1 − τ) in the velocity"
+                ),
+                "nesterov": Hyperparameter(
+                    False,
+                    None,
+                    None,
+                    "Nesterov momentum: look ahead along the velocity (needs momentum > 0, "
+                    "dampening 0)",
+                    "boolean",
+                ),
+                "weight_decay": Hyperparameter(0.0, 0.0, 100.0, _WEIGHT_DECAY_COUPLED),
+            },
+            _sgd_init,
+            _sgd_update,
+            switches=("momentum", "nesterov"),
+        ),
+        OptimizerInfo(
+            "adagrad",
+            "AdaGrad",
+            "Divides each coordinate's step by the root of its summed squared gradients: "
+            "steep directions slow down, and every step shrinks over time.",
+            {
+                "lr": _lr(0.01),
+                "lr_decay": Hyperparameter(
+                    0.0, 0.0, 1000.0, "learning-rate decay η: γ / (1 + (t − 1)η)"
+                ),
+                "weight_decay": Hyperparameter(0.0, 0.0, 100.0, _WEIGHT_DECAY_COUPLED),
+                "initial_accumulator_value": Hyperparameter(
+                    0.0, 0.0, 1000.0, "starting value of the summed squared gradients"
+                ),
+                "eps": Hyperparameter(1e-10, 0.0, 1.0, _EPS),
+            },
+            _adagrad_init,
+            _adagrad_update,
+        ),
+        OptimizerInfo(
+            "rmsprop",
+            "RMSProp",
+            "Divides each coordinate's step by the root of a running average of squared "
+            "gradients, so old gradients are forgotten (unlike AdaGrad).",
+            {
+                "lr": _lr(0.01),
+                "alpha": Hyperparameter(
+                    0.99, 0.0, 1.0, "smoothing α of the squared-gradient running average"
+                ),
+                "eps": Hyperparameter(1e-8, 0.0, 1.0, _EPS),
+                "weight_decay": Hyperparameter(0.0, 0.0, 100.0, _WEIGHT_DECAY_COUPLED),
+                "momentum": Hyperparameter(0.0, 0.0, 1.0, "momentum μ applied to the scaled step"),
+                "centered": Hyperparameter(
+                    False,
+                    None,
+                    None,
+                    "centered: divide by the gradient's estimated variance instead of its "
+                    "raw second moment",
+                    "boolean",
+                ),
+            },
+            _rmsprop_init,
+            _rmsprop_update,
+            switches=("momentum", "centered"),
+        ),
+        OptimizerInfo(
+            "adam",
+            "Adam",
+            "Momentum plus RMSProp-style scaling, with bias corrections for the first steps.",
+            {
+                "lr": _lr(0.001),
+                "betas": _ADAM_HYPER["betas"],
+                "eps": _ADAM_HYPER["eps"],
+                "weight_decay": Hyperparameter(0.0, 0.0, 100.0, _WEIGHT_DECAY_COUPLED),
+                "amsgrad": _ADAM_HYPER["amsgrad"],
+            },
+            _adam_init,
+            _adam_update,
+            switches=("amsgrad",),
+        ),
+        OptimizerInfo(
+            "adamw",
+            "AdamW",
+            "Adam with decoupled weight decay: the weights shrink by γλ each step, "
+            "apart from the gradient scaling.",
+            {
+                "lr": _lr(0.001),
+                "betas": _ADAM_HYPER["betas"],
+                "eps": _ADAM_HYPER["eps"],
+                "weight_decay": Hyperparameter(
+                    0.01, 0.0, 100.0, "decoupled weight decay λ: θ ← θ(1 − γλ) each step"
+                ),
+                "amsgrad": _ADAM_HYPER["amsgrad"],
+            },
+            _adam_init,
+            _adamw_update,
+            switches=("amsgrad",),
+        ),
+    ]
+}
+
+
+def _check_number(field: str, value: Any, spec: Hyperparameter) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OptimizerSpecError(field, f"{field} must be a number")
+    value = float(value)
+    if not np.isfinite(value):
+        raise OptimizerSpecError(field, f"{field} must be finite")
+    if spec.minimum is not None and value < spec.minimum:
+        raise OptimizerSpecError(field, f"Invalid {field} value: {value} (minimum {spec.minimum})")
+    if spec.maximum is not None and value > spec.maximum:
+        raise OptimizerSpecError(field, f"Invalid {field} value: {value} (maximum {spec.maximum})")
+    return value
+
+
+def resolve(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate hyperparameters as torch.optim does and fill in its defaults.
+
+    Raises OptimizerSpecError naming the offending field.
+    """
+    info = OPTIMIZERS.get(name)
+    if info is None:
+        raise OptimizerSpecError(
+            "optimizer", f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}"
+        )
+    for field in values:
+        if field not in info.hyperparameters:
+            raise OptimizerSpecError(
+                field,
+                f"{info.name} has no hyperparameter {field!r}; "
+                f"it has {', '.join(info.hyperparameters)}",
+            )
+    hyper: dict[str, Any] = {}
+    for field, spec in info.hyperparameters.items():
+        value = values.get(field, spec.default)
+        if spec.kind == "boolean":
+            if not isinstance(value, bool):
+                raise OptimizerSpecError(field, f"{field} must be true or false")
+        elif spec.kind == "pair":
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise OptimizerSpecError(field, f"{field} must be a pair of numbers [a, b]")
+            pair = tuple(_check_number(field, v, spec) for v in value)
+            for index, beta in enumerate(pair):
+                if not 0.0 <= beta < 1.0:
+                    raise OptimizerSpecError(
+                        field, f"Invalid beta parameter at index {index}: {beta} (needs 0 ≤ β < 1)"
+                    )
+            value = pair
+        else:
+            value = _check_number(field, value, spec)
+        hyper[field] = value
+    if name == "sgd" and hyper["nesterov"] and (hyper["momentum"] <= 0 or hyper["dampening"] != 0):
+        raise OptimizerSpecError(
+            "nesterov", "Nesterov momentum requires a momentum and zero dampening"
+        )
+    return hyper
+
+
+def public_hyperparameters(hyper: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters as JSON: pairs as lists."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+
+
+def batch_key(name: str, hyper: dict[str, Any]) -> tuple:
+    """Runs with equal keys can share one optimizer over a stacked array."""
+    info = OPTIMIZERS[name]
+    return (name,) + tuple(
+        bool(hyper[s]) if isinstance(hyper[s], bool) else hyper[s] != 0 for s in info.switches
+    )
+
+
+def stack_hyperparameters(hypers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack several runs' hyperparameters into (runs, 1) columns.
+
+    Booleans (which are equal within a batch) stay scalars; a value equal for all
+    runs stays a Python float so the arithmetic matches torch's scalar path.
+    """
+    stacked: dict[str, Any] = {}
+    for field, first in hypers[0].items():
+        values = [h[field] for h in hypers]
+        if isinstance(first, bool) or all(v == first for v in values):
+            stacked[field] = first
+        elif isinstance(first, tuple):
+            stacked[field] = tuple(
+                np.array([v[i] for v in values], dtype=float)[:, None] for i in range(len(first))
+            )
+        else:
+            stacked[field] = np.array(values, dtype=float)[:, None]
+    return stacked
+
+
+class Optimizer:
+    """A torch.optim optimizer over a list of numpy parameter arrays (updated in place)."""
+
+    def __init__(self, name: str, hyper: dict[str, Any], params: list[np.ndarray]):
+        self.info = OPTIMIZERS[name]
+        self.hyper = hyper
+        self.state = [self.info.init(p, hyper) for p in params]
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        for param, grad, state in zip(params, grads, self.state, strict=True):
+            self.info.update(param, grad, state, self.hyper)
+
+    def set_hyperparameters(self, hyper: dict[str, Any]) -> None:
+        """Change hyperparameters mid-run, keeping the state (as editing a param_group does).
+
+        State a newly switched-on branch needs (a momentum buffer, a running mean)
+        starts at zero on its first use, as it would have at the first step.
+        """
+        self.hyper = hyper

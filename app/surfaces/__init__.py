@@ -1,0 +1,169 @@
+"""Cost surfaces: a compiled formula on a domain, with its minima.
+
+``from_catalogue("himmelblau")`` and ``from_formula("x**2 + y**2", ...)`` both
+give a ``Surface``; everything downstream (mesh, descent, basins) takes one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from app import limits
+from app.surfaces.catalogue import CATALOGUE, CatalogueEntry, Minimum
+from app.surfaces.formula import Formula, FormulaError, compile_formula
+
+__all__ = [
+    "CATALOGUE",
+    "CatalogueEntry",
+    "Formula",
+    "FormulaError",
+    "Minimum",
+    "Surface",
+    "compile_formula",
+    "from_catalogue",
+    "from_formula",
+]
+
+
+@dataclass(frozen=True)
+class Surface:
+    formula: Formula
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    minima: tuple[Minimum, ...]
+
+    @property
+    def spans(self) -> np.ndarray:
+        return np.array([self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0]])
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.array([sum(self.x_range) / 2, sum(self.y_range) / 2])
+
+    def in_divergence_box(self, points: np.ndarray) -> np.ndarray:
+        """True where a point (rows of ``points``) is inside the divergence box.
+
+        The box is centred on the domain, each side DIVERGENCE_BOX_SPANS domain
+        spans long. NaN coordinates are outside.
+        """
+        half = self.spans * (limits.DIVERGENCE_BOX_SPANS / 2)
+        return np.all(np.abs(points - self.centre) <= half, axis=-1)
+
+    def grid(self, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+        """``resolution`` evenly spaced x and y values covering the domain."""
+        return (
+            np.linspace(*self.x_range, resolution),
+            np.linspace(*self.y_range, resolution),
+        )
+
+
+def from_catalogue(name: str) -> Surface:
+    entry = CATALOGUE[name]
+    return Surface(compile_formula(entry.formula), entry.x_range, entry.y_range, entry.minima)
+
+
+@lru_cache(maxsize=128)
+def from_formula(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> Surface:
+    """A user's formula on a domain; its minima are found numerically."""
+    formula = compile_formula(text)
+    return Surface(formula, x_range, y_range, find_minima(formula, x_range, y_range))
+
+
+def find_minima(
+    formula: Formula,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    resolution: int = 121,
+    max_minima: int = 12,
+) -> tuple[Minimum, ...]:
+    """Local minima inside the domain: the grid's lowest cells, polished by Newton's method.
+
+    Candidates are grid points below their eight neighbours; each is
+    refined by damped Newton steps (all candidates at once) and kept only if it
+    converged to a point with a positive semi-definite Hessian inside the domain.
+    The lowest are marked global (within a relative 1e-9 of the lowest value).
+    """
+    xs = np.linspace(*x_range, resolution)
+    ys = np.linspace(*y_range, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    z = formula.value(grid_x, grid_y)
+    z = np.where(np.isfinite(z), z, np.inf)
+    centre = z[1:-1, 1:-1]
+    is_candidate = np.isfinite(centre)
+    highest_neighbour = np.full_like(centre, -np.inf)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx or dy:
+                neighbour = z[1 + dy : resolution - 1 + dy, 1 + dx : resolution - 1 + dx]
+                # Of two equal neighbouring cells only the first counts, so a flat
+                # plateau yields no candidates.
+                is_candidate &= centre < neighbour if (dy, dx) < (0, 0) else centre <= neighbour
+                highest_neighbour = np.maximum(highest_neighbour, neighbour)
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        return ()
+    # A dip no deeper than rounding (Easom's far plain) is no minimum.
+    with np.errstate(invalid="ignore"):
+        is_candidate &= highest_neighbour - centre > 1e-12 * (finite.max() - finite.min())
+    rows, cols = np.nonzero(is_candidate)
+    if rows.size == 0:
+        return ()
+    order = np.argsort(centre[rows, cols])[: 4 * max_minima]
+    points = np.stack([xs[cols[order] + 1], ys[rows[order] + 1]], axis=1)
+    spans = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]])
+    points, converged = _newton(formula, points, spans)
+    low, high = np.array([x_range[0], y_range[0]]), np.array([x_range[1], y_range[1]])
+    inside = np.all((points >= low) & (points <= high), axis=1)
+    values = formula.value(points[:, 0], points[:, 1])
+    minima: list[tuple[float, float, float]] = []
+    for index in np.argsort(values):
+        x, y = points[index]
+        value = float(values[index])
+        if not (converged[index] and inside[index] and np.isfinite(value)):
+            continue
+        if any(np.hypot((x - mx) / spans[0], (y - my) / spans[1]) < 1e-3 for mx, my, _ in minima):
+            continue
+        minima.append((float(x), float(y), value))
+        if len(minima) == max_minima:
+            break
+    if not minima:
+        return ()
+    lowest = minima[0][2]
+    return tuple(
+        Minimum(x, y, z, bool(z - lowest <= 1e-9 * max(1.0, abs(lowest)))) for x, y, z in minima
+    )
+
+
+def _newton(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int = 100):
+    """Damped Newton steps on many points at once; returns (points, converged)."""
+    hessian = formula.hessian
+    value, gx, gy = formula.value_and_gradient(points[:, 0], points[:, 1])
+    damping = np.ones(len(points))
+    converged = np.zeros(len(points), dtype=bool)
+    for _ in range(steps):
+        hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
+        det = hxx * hyy - hxy * hxy
+        positive = (hxx > 0) & (det > 0)
+        # Newton's step where the Hessian is positive definite, else a gradient step.
+        with np.errstate(all="ignore"):
+            newton = np.stack([(hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det], axis=1)
+        gradient = (
+            np.stack([gx, gy], axis=1) * (1e-3 * spans.min() / (1 + np.hypot(gx, gy)))[:, None]
+        )
+        step = np.where(positive[:, None], newton, gradient) * damping[:, None]
+        trial = points - step
+        trial_value, tgx, tgy = formula.value_and_gradient(trial[:, 0], trial[:, 1])
+        better = np.isfinite(trial_value) & (trial_value <= value)
+        small = np.all(np.abs(step) <= 1e-9 * spans, axis=1)
+        converged = (positive | (np.hypot(gx, gy) == 0)) & (small | (np.hypot(gx, gy) == 0))
+        points = np.where(better[:, None], trial, points)
+        value = np.where(better, trial_value, value)
+        gx, gy = np.where(better, tgx, gx), np.where(better, tgy, gy)
+        damping = np.where(better, np.minimum(damping * 2, 1.0), damping / 4)
+    hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
+    semi_definite = (hxx >= 0) & (hyy >= 0) & (hxx * hyy - hxy * hxy >= -1e-12 * (hxx + hyy) ** 2)
+    scale = 1e-6 * (1 + np.abs(value)) / spans.min()
+    return points, semi_definite & (converged | (np.hypot(gx, gy) <= scale))
