@@ -19,7 +19,7 @@ MAX_RANGE_MAGNITUDE = 1e6  # |lo|, |hi| of a formula's x_range and y_range
 # Descent
 MAX_RUNS = 64
 MAX_STEPS = 100_000
-MAX_PATH_POINTS = 2_000_000  # runs × max_steps in one descent request
+MAX_PATH_POINTS = 1_000_000  # runs × max_steps in one descent request
 MAX_GRADIENT_NOISE = 1e6
 MAX_LEARNING_RATE = 1e6
 

@@ -16,19 +16,25 @@ from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json
 router = APIRouter(prefix="/api", tags=["descent"])
 
 
-class _StreamCounter:
-    """How many descent streams are computing right now (a disconnect must end one)."""
+class StreamStats:
+    """Counts for the streams: chunks computed, streams run to their end.
+
+    A disconnected client stops the chunks: Starlette stops pulling from the
+    stream generator as soon as a send fails, so no further chunk is computed.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.value = 0
+        self.chunks = 0
+        self.finished = 0
 
-    def add(self, delta: int) -> None:
+    def count(self, chunks: int = 0, finished: int = 0) -> None:
         with self._lock:
-            self.value += delta
+            self.chunks += chunks
+            self.finished += finished
 
 
-active_streams = _StreamCounter()
+stream_stats = StreamStats()
 
 
 def _label(spec: RunSpec, index: int) -> str:
@@ -99,28 +105,26 @@ def stream_descent(body: DescentRequest) -> Iterator[dict[str, Any]]:
     a few steps; a client that disconnects stops the computation.
     """
     result = _make_descent(body)
-    active_streams.add(1)
-    try:
-        yield {
-            "type": "start",
-            "surface": surface_json(body.surface),
-            "runs": [_run_header(run) for run in result.runs],
-        }
-        for chunk in result.chunks():
-            for run, count in enumerate(chunk.counts.tolist()):
-                if count:
-                    points = chunk.points[:count, run]
-                    yield {
-                        "type": "frames",
-                        "run": run,
-                        "from_step": chunk.from_step,
-                        **_columns(points),
-                    }
-            for run in chunk.ended:
-                yield {"type": "end", "run": run, **_outcome(result, run)}
-        yield {"type": "done"}
-    finally:
-        active_streams.add(-1)
+    yield {
+        "type": "start",
+        "surface": surface_json(body.surface),
+        "runs": [_run_header(run) for run in result.runs],
+    }
+    for chunk in result.chunks():
+        stream_stats.count(chunks=1)
+        for run, count in enumerate(chunk.counts.tolist()):
+            if count:
+                points = chunk.points[:count, run]
+                yield {
+                    "type": "frames",
+                    "run": run,
+                    "from_step": chunk.from_step,
+                    **_columns(points),
+                }
+        for run in chunk.ended:
+            yield {"type": "end", "run": run, **_outcome(result, run)}
+    yield {"type": "done"}
+    stream_stats.count(finished=1)
 
 
 @router.post("/basins", response_class=StrictJSONResponse)

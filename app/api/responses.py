@@ -24,3 +24,14 @@ def finite_or_none(values: np.ndarray) -> list:
     as_objects = values.astype(object)
     as_objects[~np.isfinite(values)] = None
     return as_objects.tolist()
+
+
+def without_non_finite(value: Any) -> Any:
+    """A JSON-able value with every NaN or ±Infinity float replaced by its name as a string."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: without_non_finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_non_finite(v) for v in value]
+    return value

@@ -65,6 +65,12 @@ def from_catalogue(name: str) -> Surface:
     return Surface(compile_formula(entry.formula), entry.x_range, entry.y_range, entry.minima)
 
 
+def warm_catalogue() -> None:
+    """Compile every catalogue formula now (each is cached once compiled)."""
+    for entry in CATALOGUE.values():
+        compile_formula(entry.formula)
+
+
 @lru_cache(maxsize=128)
 def from_formula(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> Surface:
     """A user's formula on a domain; its minima are found numerically."""
@@ -166,4 +172,14 @@ def _newton(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int 
     hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
     semi_definite = (hxx >= 0) & (hyy >= 0) & (hxx * hyy - hxy * hxy >= -1e-12 * (hxx + hyy) ** 2)
     scale = 1e-6 * (1 + np.abs(value)) / spans.min()
-    return points, semi_definite & (converged | (np.hypot(gx, gy) <= scale))
+    smooth_minimum = semi_definite & (converged | (np.hypot(gx, gy) <= scale))
+    # A kink (Ackley's centre, abs(x)) has no gradient there: a minimum if no
+    # point on a tiny circle around it is lower.
+    kink = ~(np.isfinite(gx) & np.isfinite(gy)) & np.isfinite(value)
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    radius = 1e-7 * spans.min()
+    ring = formula.value(
+        points[:, :1] + radius * np.cos(angles), points[:, 1:] + radius * np.sin(angles)
+    )
+    kink_minimum = kink & np.all(ring >= value[:, None], axis=1)
+    return points, smooth_minimum | kink_minimum

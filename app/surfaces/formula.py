@@ -285,6 +285,12 @@ def _tree_size(expr: sympy.Expr, limit: int) -> int:
 def parse(text: str) -> sympy.Expr:
     """The SymPy expression of a formula, or FormulaError saying what is wrong and where."""
     _check_characters(text)
+    stripped = text.rstrip()
+    if stripped[-1] in "+-*/^(":
+        raise FormulaError(
+            f"the formula ends with {stripped[-1]!r}: something is missing after it",
+            len(stripped) - 1,
+        )
     parsed, source_positions = _prepare(text)
     lead = len(parsed) - len(parsed.lstrip())
     try:

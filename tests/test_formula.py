@@ -1,0 +1,200 @@
+"""The formula grammar: what it accepts, what it refuses (and where), and its gradients."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.surfaces.formula import FormulaError, compile_formula, parse
+
+
+@pytest.mark.parametrize(
+    ("text", "x", "y", "expected"),
+    [
+        ("x**2 + 3*y**2", 1.0, 2.0, 13.0),
+        ("x^2 + y^2", 3.0, 4.0, 25.0),
+        ("2^3^2", 0.0, 0.0, 512.0),  # power is right-associative, as in mathematics
+        ("-x^2", 3.0, 0.0, -9.0),  # unary minus binds looser than power
+        ("x - y - 1", 5.0, 2.0, 2.0),
+        ("x / y / 2", 8.0, 2.0, 2.0),
+        ("pi * e", 0.0, 0.0, math.pi * math.e),
+        ("sin(x) + cos(y) + tan(x)", 0.3, 0.4, math.sin(0.3) + math.cos(0.4) + math.tan(0.3)),
+        (
+            "asin(x) + acos(y) + atan(x*y)",
+            0.3,
+            0.4,
+            math.asin(0.3) + math.acos(0.4) + math.atan(0.12),
+        ),
+        ("sinh(x) + cosh(y) + tanh(x)", 0.3, 0.4, math.sinh(0.3) + math.cosh(0.4) + math.tanh(0.3)),
+        (
+            "exp(x) + log(y) + log10(y) + sqrt(y)",
+            0.3,
+            4.0,
+            math.exp(0.3) + math.log(4) + math.log10(4) + 2,
+        ),
+        ("abs(x) + abs(y)", -1.5, 2.0, 3.5),
+        ("  x  +\ty ", 1.0, 2.0, 3.0),
+        ("1.5e1 * x", 2.0, 0.0, 30.0),
+        ("7", 1.0, 1.0, 7.0),
+    ],
+)
+def test_accepted_formulas_evaluate_correctly(text, x, y, expected):
+    formula = compile_formula(text)
+    value = formula.value(np.array([x]), np.array([y]))
+    assert value[0] == pytest.approx(expected, rel=1e-12)
+
+
+SMOOTH = [
+    "(1 - x)**2 + 100*(y - x**2)**2",
+    "sin(3*x) * cos(2*y) + exp(-(x**2 + y**2))",
+    "log(1 + x**2 + y**2) * atan(x - y)",
+    "sqrt(x**2 + y**2 + 1) + tanh(x*y)",
+    "x^3 - 3*x*y^2",
+    "log10(2 + cos(x)) / (1 + y^2)",
+]
+
+
+@pytest.mark.parametrize("text", SMOOTH)
+def test_symbolic_gradient_matches_finite_differences(text):
+    formula = compile_formula(text)
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-1.5, 1.5, 50), rng.uniform(-1.5, 1.5, 50)
+    f, gx, gy = formula.value_and_gradient(x, y)
+    h = 1e-6
+    fd_x = (formula.value(x + h, y) - formula.value(x - h, y)) / (2 * h)
+    fd_y = (formula.value(x, y + h) - formula.value(x, y - h)) / (2 * h)
+    np.testing.assert_allclose(f, formula.value(x, y))
+    np.testing.assert_allclose(gx, fd_x, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gy, fd_y, rtol=1e-6, atol=1e-6)
+
+
+def test_latex_of_f_and_both_partials():
+    formula = compile_formula("x^2 * sin(y)")
+    assert formula.latex == r"x^{2} \sin{\left(y \right)}"
+    assert formula.gradient_latex == {
+        "x": r"2 x \sin{\left(y \right)}",
+        "y": r"x^{2} \cos{\left(y \right)}",
+    }
+
+
+def test_constant_formula_has_zero_gradient_everywhere():
+    f, gx, gy = compile_formula("3").value_and_gradient(np.zeros((2, 3)), np.ones((2, 3)))
+    assert f.shape == gx.shape == gy.shape == (2, 3)
+    assert np.all(f == 3) and np.all(gx == 0) and np.all(gy == 0)
+
+
+def test_undefined_values_are_not_finite_rather_than_errors():
+    f = compile_formula("log(x) + sqrt(y)").value(np.array([-1.0, 1.0]), np.array([1.0, -1.0]))
+    assert not np.isfinite(f).any()
+
+
+# Hostile or broken input: refused with a message and the 0-based position of the problem.
+HOSTILE = [
+    ("", 0, "empty"),
+    ("   ", 0, "empty"),
+    ("x.real", 0, "attribute"),
+    ("__import__('os').system('touch /tmp/gradient-hiker-pwned')", 0, "'_'"),
+    ("().__class__.__bases__[0].__subclasses__()", 3, "'_'"),
+    ("x[0]", 1, "'['"),
+    ("sin.__call__(x)", 4, "'_'"),
+    ("eval('1')", 5, "'"),
+    ("exec", 0, "unknown name"),
+    ("os", 0, "unknown name"),
+    ("open(x)", 0, "unknown function 'open'"),
+    ("getattr(x, 'y')", 9, "','"),
+    ("[x for x in y]", 0, "'['"),
+    ("(x for x in y)", 0, "comprehension"),
+    ("lambda: 1", 6, "':'"),
+    ("x if y else 1", 0, "if/else"),
+    ("x and y", 0, "and/or"),
+    ("x < y", 2, "'<'"),
+    ("x == y", 2, "'='"),
+    ("x // y", 0, "//"),
+    ("x % y", 2, "'%'"),
+    ("x @ y", 2, "'@'"),
+    ("x & y", 2, "'&'"),
+    ("~x", 0, "'~'"),
+    ("9**9**9**9", 3, "exponent"),
+    ("10**10**10", 0, "exponent"),
+    ("(2**999)**999", 1, "too large"),
+    ("x**1e6", 0, "exponent"),
+    ("1e400", 0, "too large"),
+    ("1/0", 0, "division by zero"),
+    ("sqrt(-1)", 0, "not a real number"),
+    ("1j", 0, "not a real number"),
+    ("ｘ**2", 0, "U+FF58"),  # fullwidth x: Python itself would read it as x
+    ("х**2", 0, "U+0445"),  # Cyrillic ha
+    ("x + у", 4, "U+0443"),  # Cyrillic u
+    ("x\u200b+y", 1, "U+200B"),  # zero-width space
+    ("sin(x, y)", 5, "','"),
+    ("sin()", 0, "exactly one argument"),
+    ("sin(*x)", 0, "exactly one argument"),
+    ("foo(x)", 0, "unknown function 'foo'"),
+    ("X + Y", 0, "unknown name 'X'"),
+    ("sin", 0, "is a function"),
+    ("2x", 0, "2*x"),
+    ("x +* y", 3, "not a valid expression"),
+    ("(x + y", 0, "never closed"),
+    ("x + y)", 5, "unmatched"),
+    ("x" * 501, 500, "at most 500"),
+    ("(" * 240 + "x" + ")" * 240, None, "nested"),
+    ("-" * 499 + "x", None, "nested"),
+    ("x = 1", 2, "'='"),
+    ("x; y", 1, "';'"),
+    ("'x'", 0, "'"),
+    ("x#comment", 1, "'#'"),
+    ("\\x", 0, "'\\\\'"),
+]
+
+
+@pytest.mark.parametrize(("text", "position", "fragment"), HOSTILE)
+def test_hostile_and_broken_input_is_refused_with_where(text, position, fragment, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a formula reached eval/exec")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    with pytest.raises(FormulaError) as error:
+        parse(text)
+    assert fragment in error.value.message
+    assert "at character" in error.value.message
+    if position is not None:
+        assert error.value.position == position
+    assert 0 <= error.value.position <= len(text)
+
+
+def test_nothing_executes(tmp_path):
+    marker = tmp_path / "pwned"
+    for text in [
+        f"__import__('os').system('touch {marker}')",
+        f"open('{marker}', 'w')",
+        "().__class__.__base__.__subclasses__()",
+    ]:
+        with pytest.raises(FormulaError):
+            compile_formula(text)
+    assert not marker.exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="xy0123456789.+-*/^() sincoexplgqrtabhe", max_size=60))
+def test_any_text_either_compiles_or_is_refused_cleanly(text):
+    try:
+        formula = compile_formula(text)
+    except FormulaError as error:
+        assert 0 <= error.position <= len(text)
+        return
+    f, gx, gy = formula.value_and_gradient(np.linspace(-2, 2, 7), np.linspace(-1, 3, 7))
+    assert f.shape == gx.shape == gy.shape == (7,)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_arbitrary_unicode_never_crashes(text):
+    try:
+        compile_formula(text)
+    except FormulaError as error:
+        assert 0 <= error.position <= max(len(text), 500)

@@ -1,0 +1,203 @@
+"""The optimizers against torch.optim, step for step, in float64."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app import optim
+from app.descent import Descent, Run, collect
+from app.surfaces import from_catalogue
+
+# Every optimizer, and every switch of each, with settings that keep paths tame.
+CASES = [
+    ("sgd", {"lr": 1e-3}),
+    ("sgd", {"lr": 1e-3, "momentum": 0.9}),
+    ("sgd", {"lr": 1e-3, "momentum": 0.9, "dampening": 0.5}),
+    ("sgd", {"lr": 1e-3, "momentum": 0.8, "nesterov": True}),
+    ("sgd", {"lr": 1e-3, "momentum": 0.5, "weight_decay": 0.1}),
+    ("adagrad", {"lr": 0.1}),
+    ("adagrad", {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.5}),
+    ("adagrad", {"lr": 0.1, "weight_decay": 0.05, "eps": 1e-6}),
+    ("rmsprop", {"lr": 1e-3}),
+    ("rmsprop", {"lr": 1e-3, "alpha": 0.95, "centered": True}),
+    ("rmsprop", {"lr": 1e-3, "momentum": 0.5}),
+    ("rmsprop", {"lr": 1e-3, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+    ("adam", {"lr": 1e-2}),
+    ("adam", {"lr": 1e-2, "betas": [0.8, 0.99], "eps": 1e-6}),
+    ("adam", {"lr": 1e-2, "amsgrad": True}),
+    ("adam", {"lr": 1e-2, "weight_decay": 0.1}),
+    ("adamw", {"lr": 1e-2}),
+    ("adamw", {"lr": 1e-2, "weight_decay": 0.5, "amsgrad": True}),
+]
+
+
+def _torch_surfaces(torch):
+    return {
+        "rosenbrock": (lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, (-1.2, 1.0)),
+        "himmelblau": (lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2, (-0.5, -0.5)),
+        "beale": (
+            lambda x, y: (
+                (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+            ),
+            (1.0, 1.4),
+        ),
+        "six_hump_camel": (
+            lambda x, y: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2,
+            (-1.5, -1.0),
+        ),
+    }
+
+
+def torch_path(torch, f, start, name, hyper, steps):
+    """The reference: torch.optim on a float64 tensor, gradients by autograd."""
+    classes = {
+        "sgd": torch.optim.SGD,
+        "adagrad": torch.optim.Adagrad,
+        "rmsprop": torch.optim.RMSprop,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }
+    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimizer = classes[name]([point], **hyper)
+    path = [point.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(point[0], point[1]).backward()
+        optimizer.step()
+        path.append(point.detach().clone())
+    return torch.stack(path).numpy()
+
+
+def assert_paths_agree(ours: np.ndarray, reference: np.ndarray, rtol: float = 1e-12) -> None:
+    scale = max(1.0, float(np.abs(reference).max()))
+    difference = float(np.abs(ours - reference).max())
+    assert difference <= rtol * scale, f"paths differ by {difference:.3g} (scale {scale:.3g})"
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "himmelblau", "beale", "six_hump_camel"])
+@pytest.mark.parametrize(("name", "given"), CASES)
+def test_paths_match_torch_optim(torch, surface, name, given):
+    f, start = _torch_surfaces(torch)[surface]
+    steps = 150
+    hyper = optim.resolve(name, given)
+    descent = Descent(from_catalogue(surface), [Run(name, hyper, start)], steps, tolerance=0)
+    (path,) = collect(descent)
+    assert len(path) == steps + 1
+    reference = torch_path(torch, f, start, name, given, steps)
+    assert_paths_agree(path[:, :2], reference)
+
+
+@pytest.mark.parametrize(("name", "given"), CASES)
+def test_optimizer_on_network_shaped_parameters_matches_torch(torch, name, given):
+    """The same code updates a list of arrays of any shape (the networks use it)."""
+    rng = np.random.default_rng(1)
+    shapes = [(3, 4), (4,), (4, 1), (1,)]
+    params = [rng.normal(size=s) for s in shapes]
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    ours = optim.Optimizer(name, optim.resolve(name, given), params)
+    classes = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
+    reference = getattr(torch.optim, classes.get(name, "AdamW"))(tensors, **given)
+    for _ in range(30):
+        loss = sum(((t**2).sum() * 0.5 + t.sin().sum()) for t in tensors)
+        reference.zero_grad()
+        loss.backward()
+        reference.step()
+        ours.step(params, [p + np.cos(p) for p in params])
+    for p, t in zip(params, tensors, strict=True):
+        np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_batched_runs_equal_single_runs():
+    """64 hikers in one array, each with its own learning rate and optimizer, follow
+    exactly the paths they follow alone."""
+    surface = from_catalogue("himmelblau")
+    rng = np.random.default_rng(0)
+    runs = []
+    for i in range(12):
+        name, given = CASES[i % len(CASES)]
+        hyper = optim.resolve(name, {**given, "lr": given["lr"] * (1 + i / 7)})
+        runs.append(Run(name, hyper, tuple(rng.uniform(-4, 4, 2))))
+    together = collect(Descent(surface, runs, 200, 1e-8))
+    for run, path in zip(runs, together, strict=True):
+        (alone,) = collect(Descent(surface, [run], 200, 1e-8))
+        np.testing.assert_array_equal(path, alone)
+
+
+def test_defaults_are_torch_defaults(torch):
+    classes = {
+        "sgd": torch.optim.SGD,
+        "adagrad": torch.optim.Adagrad,
+        "rmsprop": torch.optim.RMSprop,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }
+    for name, info in optim.OPTIMIZERS.items():
+        reference = classes[name]([torch.zeros(1, requires_grad=True)]).defaults
+        for field, hyper in info.hyperparameters.items():
+            expected = reference[field]
+            default = list(hyper.default) if isinstance(hyper.default, tuple) else hyper.default
+            expected = list(expected) if isinstance(expected, tuple) else expected
+            assert default == expected, (name, field)
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "field"),
+    [
+        ("sgd", {"lr": -0.1}, "lr"),
+        ("sgd", {"momentum": -0.5}, "momentum"),
+        ("sgd", {"nesterov": True}, "nesterov"),
+        ("sgd", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "nesterov"),
+        ("sgd", {"weight_decay": -1}, "weight_decay"),
+        ("adam", {"betas": [1.0, 0.999]}, "betas"),
+        ("adam", {"betas": [0.9, -0.1]}, "betas"),
+        ("adam", {"betas": [0.9]}, "betas"),
+        ("adam", {"eps": -1e-8}, "eps"),
+        ("adamw", {"lr": math.nan}, "lr"),
+        ("adagrad", {"lr_decay": -1}, "lr_decay"),
+        ("adagrad", {"initial_accumulator_value": -1}, "initial_accumulator_value"),
+        ("rmsprop", {"alpha": -0.1}, "alpha"),
+        ("rmsprop", {"centered": "yes"}, "centered"),
+        ("adam", {"momentum": 0.9}, "momentum"),
+        ("adam", {"lr": True}, "lr"),
+    ],
+)
+def test_invalid_hyperparameters_are_refused(name, given, field):
+    with pytest.raises(optim.OptimizerSpecError) as error:
+        optim.resolve(name, given)
+    assert error.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("name", "given"),
+    [
+        ("sgd", {"lr": -0.1}),
+        ("sgd", {"nesterov": True}),
+        ("adam", {"betas": (1.0, 0.999)}),
+        ("adagrad", {"lr_decay": -1}),
+        ("rmsprop", {"alpha": -0.1}),
+    ],
+)
+def test_torch_refuses_what_we_refuse(torch, name, given):
+    classes = {
+        "sgd": torch.optim.SGD,
+        "adagrad": torch.optim.Adagrad,
+        "rmsprop": torch.optim.RMSprop,
+        "adam": torch.optim.Adam,
+    }
+    with pytest.raises(ValueError):
+        classes[name]([torch.zeros(1, requires_grad=True)], **given)
+
+
+def test_changing_hyperparameters_keeps_state():
+    params = [np.array([1.0, -2.0])]
+    opt = optim.Optimizer("rmsprop", optim.resolve("rmsprop", {"lr": 0.01}), params)
+    opt.step(params, [np.array([0.5, 0.5])])
+    square_avg = opt.state[0]["square_avg"].copy()
+    opt.set_hyperparameters(optim.resolve("rmsprop", {"lr": 0.1, "momentum": 0.9}))
+    opt.step(params, [np.array([0.5, 0.5])])
+    assert opt.state[0]["step"] == 2
+    assert not np.array_equal(opt.state[0]["square_avg"], square_avg)
+    assert "momentum_buffer" in opt.state[0]
