@@ -1,7 +1,7 @@
 """Hikers on a surface: many optimizer runs computed as one batch.
 
 ``Descent.chunks`` is the one loop: a generator that advances every run together
-(one ``(runs, 2)`` array) and yields ``Chunk``s of consecutive points as it goes.
+(one ``(2, runs)`` array) and yields ``Chunk``s of consecutive points as it goes.
 The batch endpoint collects the chunks, the stream endpoint forwards them as
 they come, and ``basins`` runs a whole grid of starts through the same loop.
 
@@ -31,19 +31,14 @@ CONVERGED, DIVERGED, MAX_STEPS, WALKING = "converged", "diverged", "max_steps", 
 FIELDS = ("x", "y", "z", "grad_x", "grad_y")
 
 
-@dataclass(frozen=True)
-class Run:
-    optimizer: str
-    hyperparameters: dict[str, Any]
-    start: tuple[float, float]
-    label: str = ""
+OptimizerChoice = tuple[str, dict[str, Any]]  # (name, resolved hyperparameters)
 
 
 @dataclass
 class Chunk:
     """Consecutive points of every run: steps ``from_step`` … ``from_step + len(points) - 1``.
 
-    ``points[t, r]`` is run r's point at step from_step + t (the FIELDS); run r
+    ``points[t, :, r]`` is run r's point at step from_step + t (the FIELDS); run r
     has ``counts[r]`` recorded points here (0 once it has ended). ``ended``
     lists the runs that ended within this chunk. ``points`` is None when the
     descent does not record paths (basins).
@@ -58,73 +53,121 @@ class Chunk:
 class Descent:
     """A batch of runs on one surface; ``chunks()`` computes them.
 
-    After (or while) iterating, ``status``, ``steps`` and ``final`` (the last
-    good point of each run, as FIELDS) describe every run.
+    ``optimizers`` is one (name, hyperparameters) per start, or a single pair
+    shared by all. After (or while) iterating, ``status``, ``steps`` and
+    ``final`` (the last good point of each run, as FIELDS) describe every run.
     """
 
     def __init__(
         self,
         surface: Surface,
-        runs: list[Run],
+        starts: np.ndarray,
+        optimizers: list[OptimizerChoice] | OptimizerChoice,
         max_steps: int,
         tolerance: float,
         gradient_noise: float = 0.0,
         seed: int = 0,
     ):
         self.surface = surface
-        self.runs = runs
         self.max_steps = max_steps
         self.tolerance = tolerance
         self.noise = gradient_noise
         self.rng = np.random.default_rng(seed)
-        count = len(runs)
-        self.positions = np.array([run.start for run in runs], dtype=float)
+        self.count = count = len(starts)
+        # Row 0 holds every hiker's x, row 1 every y: contiguous rows are fast.
+        self.positions = np.array(starts, dtype=float).reshape(count, 2).T.copy()
         self.status = np.full(count, WALKING, dtype=object)
         self.steps = np.zeros(count, dtype=np.int64)
         self.final = np.full((count, len(FIELDS)), np.nan)
-        self._groups = self._group_optimizers()
+        if isinstance(optimizers, tuple):
+            name, hyper = optimizers
+            self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
+        else:
+            self._groups = self._group_optimizers(optimizers)
 
-    def _group_optimizers(self) -> list[tuple[np.ndarray | None, np.ndarray, optim.Optimizer]]:
+    def _group_optimizers(self, optimizers: list[OptimizerChoice]) -> list:
         """Runs whose optimizers agree on every switch are stepped as one array,
-        with per-run hyperparameters as (runs, 1) columns."""
+        with per-run hyperparameters as (1, runs) rows."""
         groups: dict[tuple, list[int]] = {}
-        keys: dict[int, tuple] = {}  # basins share one hyperparameter dict among many runs
-        for index, run in enumerate(self.runs):
-            key = keys.get(id(run.hyperparameters))
-            if key is None:
-                key = keys[id(run.hyperparameters)] = optim.batch_key(
-                    run.optimizer, run.hyperparameters
-                )
-            groups.setdefault(key, []).append(index)
+        for index, (name, hyper) in enumerate(optimizers):
+            groups.setdefault(optim.batch_key(name, hyper), []).append(index)
         result = []
         for indices in groups.values():
-            name = self.runs[indices[0]].optimizer
-            hyper = optim.stack_hyperparameters([self.runs[i].hyperparameters for i in indices])
-            if len(indices) == len(self.runs):  # the usual case: update positions in place
+            name = optimizers[indices[0]][0]
+            hyper = optim.stack_hyperparameters([optimizers[i][1] for i in indices])
+            if len(indices) == self.count:  # the usual case: update positions in place
                 result.append(
                     (None, self.positions, optim.Optimizer(name, hyper, [self.positions]))
                 )
             else:
-                params = self.positions[indices]
+                params = self.positions[:, indices]
                 result.append((np.array(indices), params, optim.Optimizer(name, hyper, [params])))
         return result
 
-    def _evaluate(self) -> np.ndarray:
-        """(runs, 5): x, y, f, ∂f/∂x, ∂f/∂y at every hiker's position."""
-        x, y = self.positions[:, 0], self.positions[:, 1]
-        z, gx, gy = self.surface.formula.value_and_gradient(x, y)
-        return np.stack([x, y, z, gx, gy], axis=1)
-
     def _step(self, gradients: np.ndarray) -> None:
-        """One optimizer step for every run (ended ones too: cheaper than masking)."""
+        """One optimizer step for every live column."""
         if self.noise:
-            gradients = gradients + self.noise * self.rng.standard_normal(gradients.shape)
+            gradients += self.noise * self.rng.standard_normal(gradients.shape)
         for indices, params, optimizer in self._groups:
             if indices is None:
                 optimizer.step([params], [gradients])
             else:
-                optimizer.step([params], [gradients[indices]])
-                self.positions[indices] = params
+                optimizer.step([params], [gradients[:, indices]])
+                self.positions[:, indices] = params
+
+    def _end(self, mask: np.ndarray, status: str, steps: int, point: tuple) -> None:
+        """End the live columns in ``mask``; ``point`` (FIELDS arrays) holds their finals."""
+        runs = self._runs[mask]
+        self.status[runs] = status
+        self.steps[runs] = steps
+        self.final[runs] = np.stack([values[mask] for values in point], axis=1)
+        self._ended.extend(runs.tolist())
+
+    def _visit(self, step: int, chunk: Chunk, row: int) -> None:
+        """Evaluate every live hiker after ``step`` steps, record it, end the runs that stop."""
+        x, y = self.positions
+        z, grad_x, grad_y = self.surface.formula.raw_value_and_gradient(x, y)
+        point = (x.copy(), y.copy(), z, grad_x, grad_y)
+        if chunk.points is not None:  # recording hikers are never compacted: column r is run r
+            chunk.points[row] = point
+        active = self._active
+        # Diverged: f or ∇f not finite, or outside the box (NaN positions too). The
+        # path ends at the previous point.
+        good = self.surface.in_divergence_box(x, y)
+        good &= np.isfinite(z) & np.isfinite(grad_x) & np.isfinite(grad_y)
+        diverged = active & ~good
+        if diverged.any():
+            active &= good
+            chunk.counts[self._runs[diverged]] = row
+            if step == 0:  # a start that is not finite: no point to show
+                self._end(diverged, DIVERGED, 0, (np.full(len(x), np.nan),) * len(FIELDS))
+            else:
+                self._end(diverged, DIVERGED, step - 1, self._previous)
+        if self.tolerance > 0:
+            converged = active & (np.hypot(grad_x, grad_y) <= self.tolerance)
+            if converged.any():
+                active &= ~converged
+                chunk.counts[self._runs[converged]] = row + 1
+                self._end(converged, CONVERGED, step, point)
+        if step == self.max_steps and active.any():
+            chunk.counts[self._runs[active]] = row + 1
+            self._end(active.copy(), MAX_STEPS, step, point)
+            active[:] = False
+        self._previous = point
+
+    def _compact(self) -> None:
+        """Drop the columns of ended hikers so later steps skip them.
+
+        Only for basins: they record no paths, use one optimizer group, and have no
+        noise (dropping columns would change the other hikers' draws).
+        """
+        keep = np.flatnonzero(self._active)
+        self.positions = self.positions[:, keep]
+        ((_, _, optimizer),) = self._groups
+        optimizer.select_columns(keep)
+        self._groups = [(None, self.positions, optimizer)]
+        self._runs, self._active = self._runs[keep], self._active[keep]
+        self._previous = tuple(values[keep] for values in self._previous)
 
     def chunks(
         self,
@@ -139,52 +182,50 @@ class Descent:
         once; later ones hold about ``chunk_seconds`` of computation. Chunking
         never changes the numbers, only when they are handed out.
         """
-        count = len(self.runs)
-        active = np.ones(count, dtype=bool)
-        nothing = np.zeros(count, dtype=bool)
-        step, chunk_limit = 0, first_chunk_steps
-        while active.any():
-            from_step, started = step, time.perf_counter()
-            rows = min(chunk_limit, self.max_steps - step + 1)
-            buffer = np.empty((rows, count, len(FIELDS))) if record else None
-            counts = np.zeros(count, dtype=np.int64)
-            ended: list[int] = []
-            row = 0
-            while row < rows:
-                points = self._evaluate()
-                good = np.all(np.isfinite(points), axis=1)
-                good &= self.surface.in_divergence_box(points[:, :2])
-                diverged = active & ~good
-                active &= good
-                if record:
-                    buffer[row] = points
-                counts[active] += 1
-                self.final[active] = points[active]
-                if self.tolerance > 0:
-                    converged = active & (np.hypot(points[:, 3], points[:, 4]) <= self.tolerance)
-                else:
-                    converged = nothing
-                active &= ~converged
-                out_of_steps = active.copy() if step == self.max_steps else nothing
-                active &= ~out_of_steps
-                for mask, status, steps in (
-                    (diverged, DIVERGED, max(step - 1, 0)),
-                    (converged, CONVERGED, step),
-                    (out_of_steps, MAX_STEPS, step),
-                ):
-                    if mask.any():
-                        self.status[mask] = status
-                        self.steps[mask] = steps
-                        ended.extend(np.flatnonzero(mask).tolist())
-                row += 1
-                if not active.any():
-                    break
-                self._step(points[:, 3:])
-                step += 1
-                if row >= first_chunk_steps and time.perf_counter() - started > chunk_seconds:
-                    break
-            yield Chunk(from_step, buffer[:row] if record else None, counts, sorted(ended))
-            chunk_limit = max_chunk_steps
+        compact = not record and len(self._groups) == 1 and not self.noise
+        self._runs = np.arange(self.count)  # the run in each live column
+        self._active = np.ones(self.count, dtype=bool)  # per live column
+        self._previous: tuple = ()
+        step, limit = 0, first_chunk_steps
+        while self._active.any():
+            rows = min(limit, self.max_steps - step + 1)
+            points = np.empty((rows, len(FIELDS), self.count)) if record else None
+            counts = np.zeros(self.count, dtype=np.int64)
+            counts[self._runs[self._active]] = rows  # until they end
+            chunk = Chunk(step, points, counts, [])
+            self._ended = chunk.ended
+            started = time.perf_counter()
+            with np.errstate(all="ignore"):  # non-finite values are expected here
+                for row in range(rows):
+                    self._visit(step, chunk, row)
+                    if not self._active.any():
+                        break
+                    if compact and 2 * self._active.sum() < len(self._active):
+                        self._compact()
+                    self._step(np.stack([self._previous[3], self._previous[4]]))
+                    step += 1
+                    if (
+                        row + 1 >= first_chunk_steps
+                        and time.perf_counter() - started > chunk_seconds
+                    ):
+                        break
+            recorded = row + 1
+            if record:
+                chunk.points = points[:recorded]
+            np.minimum(counts, recorded, out=counts)
+            chunk.ended.sort()
+            yield chunk
+            limit = max_chunk_steps
+
+
+def collect(descent: Descent) -> list[np.ndarray]:
+    """Run a descent to the end; each run's whole path as a (points, 5) array."""
+    pieces: list[list[np.ndarray]] = [[] for _ in range(descent.count)]
+    for chunk in descent.chunks(chunk_seconds=float("inf")):
+        for run, count in enumerate(chunk.counts):
+            if count:
+                pieces[run].append(chunk.points[:count, :, run])
+    return [np.concatenate(p) if p else np.empty((0, len(FIELDS))) for p in pieces]
 
 
 def nearest_minimum(minima: tuple[Minimum, ...], x: float, y: float) -> dict | None:
@@ -193,16 +234,6 @@ def nearest_minimum(minima: tuple[Minimum, ...], x: float, y: float) -> dict | N
     distances = [float(np.hypot(m.x - x, m.y - y)) for m in minima]
     index = int(np.argmin(distances))
     return {**minima[index].as_json(), "distance": distances[index]}
-
-
-def collect(descent: Descent) -> list[np.ndarray]:
-    """Run a descent to the end; each run's whole path as a (points, 5) array."""
-    pieces: list[list[np.ndarray]] = [[] for _ in descent.runs]
-    for chunk in descent.chunks(chunk_seconds=float("inf")):
-        for run, count in enumerate(chunk.counts):
-            if count:
-                pieces[run].append(chunk.points[:count, run])
-    return [np.concatenate(p) if p else np.empty((0, len(FIELDS))) for p in pieces]
 
 
 @dataclass
@@ -230,22 +261,19 @@ def basins(
     """
     xs, ys = surface.grid(resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    runs = [
-        Run(optimizer, hyperparameters, start)
-        for start in zip(grid_x.ravel().tolist(), grid_y.ravel().tolist(), strict=True)
-    ]
-    descent = Descent(surface, runs, max_steps, tolerance)
+    starts = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+    descent = Descent(surface, starts, (optimizer, hyperparameters), max_steps, tolerance)
     for _ in descent.chunks(
         record=False, chunk_seconds=float("inf"), max_chunk_steps=max_steps + 1
     ):
         pass
-    minimum = np.full(len(runs), -1)
+    minimum = np.full(len(starts), -1)
     if surface.minima:
         centres = np.array([[m.x, m.y] for m in surface.minima])
         offsets = (descent.final[:, None, :2] - centres[None, :, :]) / surface.spans
         distance = np.hypot(offsets[..., 0], offsets[..., 1])
         nearest = np.argmin(np.where(np.isnan(distance), np.inf, distance), axis=1)
-        close = distance[np.arange(len(runs)), nearest] <= 0.01
+        close = distance[np.arange(len(starts)), nearest] <= 0.01
         counts = (descent.status == CONVERGED) & close
         minimum = np.where(counts, nearest, -1)
     shape = (resolution, resolution)

@@ -52,8 +52,8 @@ MIN_GRADCHECK_EPSILON = 1e-10
 MAX_GRADCHECK_EPSILON = 1.0
 # Total work of one request, in weight × point evaluations (a forward pass of n points
 # through P weights costs n·P): training, test and boundary passes, landscape grid and
-# path, or finite differences. About a few seconds of one core at the bound.
-MAX_NETWORK_WORK = 1_000_000_000
+# path, or finite differences. A few seconds of one core at the bound.
+MAX_NETWORK_WORK = 10_000_000_000
 MAX_OPTIMIZER_STEPS = 200_000  # epochs × minibatches per epoch
 MAX_BOUNDARY_VALUES = 2_000_000  # recorded epochs × boundary_resolution² in one response
-MAX_TRAJECTORY_VALUES = 10_000_000  # landscape: recorded epochs × weights kept for PCA
+MAX_TRAJECTORY_VALUES = 2_000_000  # landscape: recorded epochs × weights kept for PCA

@@ -5,8 +5,8 @@ Each optimizer is the single-tensor ("for-loop") implementation of torch.optim
 same state names (``step``, ``momentum_buffer``, ``sum``, ``square_avg``,
 ``grad_avg``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``).
 
-Shared by the hikers (one ``(runs, 2)`` array, where the numeric
-hyperparameters may be ``(runs, 1)`` columns so every hiker has its own
+Shared by the hikers (one ``(2, runs)`` array, a column per hiker, where the
+numeric hyperparameters may be ``(1, runs)`` rows so every hiker has its own
 learning rate) and the networks (a list of weight arrays).
 
 Usage::
@@ -422,7 +422,8 @@ def batch_key(name: str, hyper: dict[str, Any]) -> tuple:
 
 
 def stack_hyperparameters(hypers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stack several runs' hyperparameters into (runs, 1) columns.
+    """Stack several runs' hyperparameters into (1, runs) rows, to broadcast over a
+    (2, runs) array of hikers (one column per hiker).
 
     Booleans (which are equal within a batch) stay scalars; a value equal for all
     runs stays a Python float so the arithmetic matches torch's scalar path.
@@ -434,11 +435,15 @@ def stack_hyperparameters(hypers: list[dict[str, Any]]) -> dict[str, Any]:
             stacked[field] = first
         elif isinstance(first, tuple):
             stacked[field] = tuple(
-                np.array([v[i] for v in values], dtype=float)[:, None] for i in range(len(first))
+                np.array([v[i] for v in values], dtype=float)[None, :] for i in range(len(first))
             )
         else:
-            stacked[field] = np.array(values, dtype=float)[:, None]
+            stacked[field] = np.array(values, dtype=float)[None, :]
     return stacked
+
+
+def _select(value: Any, keep: np.ndarray) -> Any:
+    return value[:, keep] if isinstance(value, np.ndarray) else value
 
 
 class Optimizer:
@@ -452,6 +457,20 @@ class Optimizer:
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         for param, grad, state in zip(params, grads, self.state, strict=True):
             self.info.update(param, grad, state, self.hyper)
+
+    def select_columns(self, keep: np.ndarray) -> None:
+        """Keep only some columns of every (2, runs) parameter, with their state and
+        per-run hyperparameters (hikers that are still walking)."""
+        for state in self.state:
+            for name, value in state.items():
+                if isinstance(value, np.ndarray):
+                    state[name] = value[:, keep]
+        self.hyper = {
+            name: _select(value, keep)
+            if not isinstance(value, tuple)
+            else tuple(_select(v, keep) for v in value)
+            for name, value in self.hyper.items()
+        }
 
     def set_hyperparameters(self, hyper: dict[str, Any]) -> None:
         """Change hyperparameters mid-run, keeping the state (as editing a param_group does).

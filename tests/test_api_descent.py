@@ -248,8 +248,8 @@ def test_responses_are_strict_json_for_any_learning_rate(client, name):
     result = strict_json(response.text)  # refuses NaN and Infinity
     surface = from_catalogue(name)
     for run in result["runs"]:
-        last = np.array([[run["path"]["x"][-1], run["path"]["y"][-1]]])
-        assert surface.in_divergence_box(last).all()
+        last_x, last_y = np.array(run["path"]["x"][-1:]), np.array(run["path"]["y"][-1:])
+        assert surface.in_divergence_box(last_x, last_y).all()
     with client.stream("POST", "/api/descent/stream", json=body) as streamed:
         for line in streamed.iter_lines():
             strict_json(line)

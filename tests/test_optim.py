@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app import optim
-from app.descent import Descent, Run, collect
+from app.descent import Descent, collect
 from app.surfaces import from_catalogue
 
 # Every optimizer, and every switch of each, with settings that keep paths tame.
@@ -83,7 +83,7 @@ def test_paths_match_torch_optim(torch, surface, name, given):
     f, start = _torch_surfaces(torch)[surface]
     steps = 150
     hyper = optim.resolve(name, given)
-    descent = Descent(from_catalogue(surface), [Run(name, hyper, start)], steps, tolerance=0)
+    descent = Descent(from_catalogue(surface), np.array([start]), [(name, hyper)], steps, 0)
     (path,) = collect(descent)
     assert len(path) == steps + 1
     reference = torch_path(torch, f, start, name, given, steps)
@@ -119,11 +119,26 @@ def test_batched_runs_equal_single_runs():
     for i in range(12):
         name, given = CASES[i % len(CASES)]
         hyper = optim.resolve(name, {**given, "lr": given["lr"] * (1 + i / 7)})
-        runs.append(Run(name, hyper, tuple(rng.uniform(-4, 4, 2))))
-    together = collect(Descent(surface, runs, 200, 1e-8))
-    for run, path in zip(runs, together, strict=True):
-        (alone,) = collect(Descent(surface, [run], 200, 1e-8))
+        runs.append(((name, hyper), rng.uniform(-4, 4, 2)))
+    starts = np.array([start for _, start in runs])
+    together = collect(Descent(surface, starts, [choice for choice, _ in runs], 200, 1e-8))
+    for (choice, start), path in zip(runs, together, strict=True):
+        (alone,) = collect(Descent(surface, start[None, :], [choice], 200, 1e-8))
         np.testing.assert_array_equal(path, alone)
+
+
+def test_compacting_ended_hikers_changes_nothing():
+    """Basins drop the columns of hikers that have ended; the others walk on unchanged."""
+    surface = from_catalogue("himmelblau")
+    hyper = optim.resolve("adam", {"lr": 0.05})
+    starts = np.array([[3.0, 2.0], [3.1, 2.1], [-1.0, 4.0], [0.0, 0.0], [2.9, 1.9]])
+    shared = Descent(surface, starts, ("adam", hyper), 400, 1e-3)
+    paths = collect(shared)
+    for start, path, status, steps in zip(starts, paths, shared.status, shared.steps, strict=True):
+        alone = Descent(surface, start[None, :], ("adam", hyper), 400, 1e-3)
+        (expected,) = collect(alone)
+        np.testing.assert_array_equal(path, expected)
+        assert (status, steps) == (alone.status[0], alone.steps[0])
 
 
 def test_defaults_are_torch_defaults(torch):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter
 
 from app import descent, optim
+from app.api import compute
 from app.api.responses import StrictJSONResponse, finite_or_none
 from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json
 
@@ -17,11 +18,7 @@ router = APIRouter(prefix="/api", tags=["descent"])
 
 
 class StreamStats:
-    """Counts for the streams: chunks computed, streams run to their end.
-
-    A disconnected client stops the chunks: Starlette stops pulling from the
-    stream generator as soon as a send fails, so no further chunk is computed.
-    """
+    """Counts for the streams: chunks computed, streams run to their end."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -45,20 +42,22 @@ def _label(spec: RunSpec, index: int) -> str:
 
 
 def _make_descent(body: DescentRequest) -> descent.Descent:
-    runs = [
-        descent.Run(spec.optimizer, spec.hyperparameters, tuple(spec.start), _label(spec, i))
-        for i, spec in enumerate(body.runs)
-    ]
     return descent.Descent(
-        body.surface_model, runs, body.max_steps, body.tolerance, body.gradient_noise, body.seed
+        body.surface_model,
+        np.array([spec.start for spec in body.runs], dtype=float),
+        [(spec.optimizer, spec.hyperparameters) for spec in body.runs],
+        body.max_steps,
+        body.tolerance,
+        body.gradient_noise,
+        body.seed,
     )
 
 
-def _run_header(run: descent.Run) -> dict[str, Any]:
+def _run_header(spec: RunSpec, index: int) -> dict[str, Any]:
     return {
-        "label": run.label,
-        "optimizer": run.optimizer,
-        "hyperparameters": optim.public_hyperparameters(run.hyperparameters),
+        "label": _label(spec, index),
+        "optimizer": spec.optimizer,
+        "hyperparameters": optim.public_hyperparameters(spec.hyperparameters),
     }
 
 
@@ -80,41 +79,44 @@ def _outcome(result: descent.Descent, run: int) -> dict[str, Any]:
     }
 
 
-@router.post("/descent", response_class=StrictJSONResponse)
-def run_descent(body: DescentRequest) -> StrictJSONResponse:
-    """Run up to 64 hikers at once (one batch) and return every path whole."""
+def _descent_response(body: DescentRequest) -> dict[str, Any]:
     result = _make_descent(body)
     paths = descent.collect(result)
-    return StrictJSONResponse(
-        {
-            "surface": surface_json(body.surface),
-            "runs": [
-                {**_run_header(run), **_outcome(result, i), "path": _columns(paths[i])}
-                for i, run in enumerate(result.runs)
-            ],
-        }
-    )
+    return {
+        "surface": surface_json(body.surface),
+        "runs": [
+            {**_run_header(spec, i), **_outcome(result, i), "path": _columns(paths[i])}
+            for i, spec in enumerate(body.runs)
+        ],
+    }
+
+
+@router.post("/descent", response_class=StrictJSONResponse)
+async def run_descent(body: DescentRequest) -> StrictJSONResponse:
+    """Run up to 64 hikers at once (one batch) and return every path whole."""
+    return StrictJSONResponse(await compute.run(_descent_response, body))
 
 
 @router.post("/descent/stream")
-def stream_descent(body: DescentRequest) -> Iterator[dict[str, Any]]:
+async def stream_descent(body: DescentRequest) -> AsyncIterator[dict[str, Any]]:
     """The same runs as /api/descent, streamed as JSON Lines while they compute.
 
     ``start``, then ``frames`` chunks (consecutive points of one run, from
     ``from_step``), an ``end`` per run, and ``done``. The first chunk comes after
-    a few steps; a client that disconnects stops the computation.
+    a few steps; a client that disconnects stops the computation (Starlette stops
+    pulling from this generator when a send fails, so no further chunk is computed).
     """
     result = _make_descent(body)
     yield {
         "type": "start",
         "surface": surface_json(body.surface),
-        "runs": [_run_header(run) for run in result.runs],
+        "runs": [_run_header(spec, i) for i, spec in enumerate(body.runs)],
     }
-    for chunk in result.chunks():
+    async for chunk in compute.iterate(result.chunks()):
         stream_stats.count(chunks=1)
         for run, count in enumerate(chunk.counts.tolist()):
             if count:
-                points = chunk.points[:count, run]
+                points = chunk.points[:count, :, run]
                 yield {
                     "type": "frames",
                     "run": run,
@@ -127,14 +129,7 @@ def stream_descent(body: DescentRequest) -> Iterator[dict[str, Any]]:
     stream_stats.count(finished=1)
 
 
-@router.post("/basins", response_class=StrictJSONResponse)
-def basin_map(body: BasinsRequest) -> StrictJSONResponse:
-    """Which minimum each start of a grid leads to, every start run at once.
-
-    ``minimum[i][j]`` is the index into the surface's minima reached from
-    (x[j], y[i]), or -1; a run counts for a minimum when it converged within 1%
-    of the domain's span of it. ``final_z`` is null where a start is not finite.
-    """
+def _basin_response(body: BasinsRequest) -> dict[str, Any]:
     surface = body.surface_model
     result = descent.basins(
         surface,
@@ -144,14 +139,23 @@ def basin_map(body: BasinsRequest) -> StrictJSONResponse:
         body.max_steps,
         body.tolerance,
     )
-    return StrictJSONResponse(
-        {
-            "x": result.x.tolist(),
-            "y": result.y.tolist(),
-            "minimum": result.minimum.tolist(),
-            "steps": result.steps.tolist(),
-            "final_z": finite_or_none(result.final_z),
-            "status": result.status.tolist(),
-            "minima": [m.as_json() for m in surface.minima],
-        }
-    )
+    return {
+        "x": result.x.tolist(),
+        "y": result.y.tolist(),
+        "minimum": result.minimum.tolist(),
+        "steps": result.steps.tolist(),
+        "final_z": finite_or_none(result.final_z),
+        "status": result.status.tolist(),
+        "minima": [m.as_json() for m in surface.minima],
+    }
+
+
+@router.post("/basins", response_class=StrictJSONResponse)
+async def basin_map(body: BasinsRequest) -> StrictJSONResponse:
+    """Which minimum each start of a grid leads to, every start run at once.
+
+    ``minimum[i][j]`` is the index into the surface's minima reached from
+    (x[j], y[i]), or -1; a run counts for a minimum when it converged within 1%
+    of the domain's span of it. ``final_z`` is null where a start is not finite.
+    """
+    return StrictJSONResponse(await compute.run(_basin_response, body))

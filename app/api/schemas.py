@@ -237,7 +237,7 @@ class DescentRequest(WithSurface):
             )
         surface = self.surface_model
         starts = np.array([run.start for run in self.runs], dtype=float)
-        inside = surface.in_divergence_box(starts)
+        inside = surface.in_divergence_box(starts[:, 0], starts[:, 1])
         z, gx, gy = surface.formula.value_and_gradient(starts[:, 0], starts[:, 1])
         finite = np.isfinite(z) & np.isfinite(gx) & np.isfinite(gy)
         for index, run in enumerate(self.runs):

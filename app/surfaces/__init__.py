@@ -7,7 +7,7 @@ give a ``Surface``; everything downstream (mesh, descent, basins) takes one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -39,18 +39,24 @@ class Surface:
     def spans(self) -> np.ndarray:
         return np.array([self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0]])
 
-    @property
-    def centre(self) -> np.ndarray:
-        return np.array([sum(self.x_range) / 2, sum(self.y_range) / 2])
+    @cached_property
+    def divergence_box(self) -> tuple[float, float, float, float]:
+        """(x_lo, x_hi, y_lo, y_hi): centred on the domain, each side
+        DIVERGENCE_BOX_SPANS domain spans long."""
+        (x_lo, x_hi), (y_lo, y_hi) = self.x_range, self.y_range
+        half_x = (x_hi - x_lo) * limits.DIVERGENCE_BOX_SPANS / 2
+        half_y = (y_hi - y_lo) * limits.DIVERGENCE_BOX_SPANS / 2
+        centre_x, centre_y = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
+        return centre_x - half_x, centre_x + half_x, centre_y - half_y, centre_y + half_y
 
-    def in_divergence_box(self, points: np.ndarray) -> np.ndarray:
-        """True where a point (rows of ``points``) is inside the divergence box.
-
-        The box is centred on the domain, each side DIVERGENCE_BOX_SPANS domain
-        spans long. NaN coordinates are outside.
-        """
-        half = self.spans * (limits.DIVERGENCE_BOX_SPANS / 2)
-        return np.all(np.abs(points - self.centre) <= half, axis=-1)
+    def in_divergence_box(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """True where (x, y) is inside the divergence box; NaN is outside."""
+        x_lo, x_hi, y_lo, y_hi = self.divergence_box
+        inside = x >= x_lo
+        inside &= x <= x_hi
+        inside &= y >= y_lo
+        inside &= y <= y_hi
+        return inside
 
     def grid(self, resolution: int) -> tuple[np.ndarray, np.ndarray]:
         """``resolution`` evenly spaced x and y values covering the domain."""

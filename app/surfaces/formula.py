@@ -108,18 +108,20 @@ class Formula:
         self, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f, ∂f/∂x, ∂f/∂y) at every point, computed together (shared subexpressions)."""
-        shape = np.broadcast(x, y).shape
         with np.errstate(all="ignore"):
-            f, gx, gy = self._f_and_grad(x, y)
-            return (
-                _as_float_array(f, shape),
-                _as_float_array(gx, shape),
-                _as_float_array(gy, shape),
-            )
+            return self.raw_value_and_gradient(x, y)
+
+    def raw_value_and_gradient(self, x: np.ndarray, y: np.ndarray):
+        """value_and_gradient for hot loops that set numpy's error state themselves."""
+        shape = np.broadcast(x, y).shape
+        f, gx, gy = self._f_and_grad(x, y)
+        return _as_float_array(f, shape), _as_float_array(gx, shape), _as_float_array(gy, shape)
 
 
 def _as_float_array(value, shape) -> np.ndarray:
     """lambdify returns a bare scalar for constant parts (f = 3): broadcast it."""
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.shape == shape:
+        return value  # the usual case, kept quick for the descent loop
     array = np.asarray(value)
     if array.dtype.kind == "c":  # e.g. sqrt of a negative number: undefined on the reals
         array = np.where(array.imag == 0, array.real, np.nan)
