@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter
@@ -12,7 +12,9 @@ from fastapi import APIRouter
 from app import descent, optim
 from app.api import compute
 from app.api.responses import StrictJSONResponse, finite_or_none
-from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json
+from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json, with_examples
+
+DescentBody = Annotated[DescentRequest, with_examples(DescentRequest)]
 
 router = APIRouter(prefix="/api", tags=["descent"])
 
@@ -92,13 +94,13 @@ def _descent_response(body: DescentRequest) -> dict[str, Any]:
 
 
 @router.post("/descent", response_class=StrictJSONResponse)
-async def run_descent(body: DescentRequest) -> StrictJSONResponse:
+async def run_descent(body: DescentBody) -> StrictJSONResponse:
     """Run up to 64 hikers at once (one batch) and return every path whole."""
     return StrictJSONResponse(await compute.run(_descent_response, body))
 
 
 @router.post("/descent/stream")
-async def stream_descent(body: DescentRequest) -> AsyncIterator[dict[str, Any]]:
+async def stream_descent(body: DescentBody) -> AsyncIterator[dict[str, Any]]:
     """The same runs as /api/descent, streamed as JSON Lines while they compute.
 
     ``start``, then ``frames`` chunks (consecutive points of one run, from
@@ -151,7 +153,9 @@ def _basin_response(body: BasinsRequest) -> dict[str, Any]:
 
 
 @router.post("/basins", response_class=StrictJSONResponse)
-async def basin_map(body: BasinsRequest) -> StrictJSONResponse:
+async def basin_map(
+    body: Annotated[BasinsRequest, with_examples(BasinsRequest)],
+) -> StrictJSONResponse:
     """Which minimum each start of a grid leads to, every start run at once.
 
     ``minimum[i][j]`` is the index into the surface's minima reached from

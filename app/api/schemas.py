@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
+from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -286,3 +287,11 @@ class BasinsRequest(WithSurface):
                 input_value=self.max_steps,
             )
         return self
+
+
+def with_examples(model: type[BaseModel]) -> Any:
+    """``Body(...)`` carrying a model's examples into the OpenAPI request body (for /docs)."""
+    examples = model.model_config.get("json_schema_extra", {}).get("examples", [])
+    return Body(
+        openapi_examples={f"example {i + 1}": {"value": value} for i, value in enumerate(examples)}
+    )

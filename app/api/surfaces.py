@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from fastapi import APIRouter
 
 from app import optim, surfaces
 from app.api.responses import StrictJSONResponse, finite_or_none
-from app.api.schemas import EvaluateRequest, FormulaRequest, MeshRequest
+from app.api.schemas import EvaluateRequest, FormulaRequest, MeshRequest, with_examples
 
 router = APIRouter(prefix="/api", tags=["surfaces"], default_response_class=StrictJSONResponse)
 
@@ -35,7 +37,9 @@ def list_surfaces() -> StrictJSONResponse:
 
 
 @router.post("/formula")
-def check_formula(body: FormulaRequest) -> StrictJSONResponse:
+def check_formula(
+    body: Annotated[FormulaRequest, with_examples(FormulaRequest)],
+) -> StrictJSONResponse:
     """Check a formula; answer its LaTeX and the LaTeX of both partial derivatives.
 
     A formula outside the grammar is a 422 whose message says what is wrong and
@@ -52,7 +56,7 @@ def check_formula(body: FormulaRequest) -> StrictJSONResponse:
 
 
 @router.post("/mesh")
-def mesh(body: MeshRequest) -> StrictJSONResponse:
+def mesh(body: Annotated[MeshRequest, with_examples(MeshRequest)]) -> StrictJSONResponse:
     """f on a resolution × resolution grid: ``z[i][j] = f(x[j], y[i])``; null where not finite."""
     surface = body.surface_model
     xs, ys = surface.grid(body.resolution)
@@ -62,7 +66,9 @@ def mesh(body: MeshRequest) -> StrictJSONResponse:
 
 
 @router.post("/evaluate")
-def evaluate(body: EvaluateRequest) -> StrictJSONResponse:
+def evaluate(
+    body: Annotated[EvaluateRequest, with_examples(EvaluateRequest)],
+) -> StrictJSONResponse:
     """f and ∇f at each point; null where a value is not finite."""
     surface = body.surface_model
     points = np.array(body.points, dtype=float).reshape(-1, 2)
