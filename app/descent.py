@@ -79,6 +79,13 @@ class Descent:
         self.status = np.full(count, WALKING, dtype=object)
         self.steps = np.zeros(count, dtype=np.int64)
         self.final = np.full((count, len(FIELDS)), np.nan)
+        # While chunks() runs: the run in each live column (basins drop the columns
+        # of ended runs), which columns still walk, the previous point (where a
+        # diverging run's path ends) and the runs ended in the current chunk.
+        self._runs = np.arange(count)
+        self._active = np.ones(count, dtype=bool)
+        self._previous: tuple = ()
+        self._ended: list[int] = []
         if isinstance(optimizers, tuple):
             name, hyper = optimizers
             self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
@@ -183,9 +190,6 @@ class Descent:
         never changes the numbers, only when they are handed out.
         """
         compact = not record and len(self._groups) == 1 and not self.noise
-        self._runs = np.arange(self.count)  # the run in each live column
-        self._active = np.ones(self.count, dtype=bool)  # per live column
-        self._previous: tuple = ()
         step, limit = 0, first_chunk_steps
         while self._active.any():
             rows = min(limit, self.max_steps - step + 1)

@@ -36,7 +36,7 @@ class StreamStats:
 stream_stats = StreamStats()
 
 
-def _label(spec: RunSpec, index: int) -> str:
+def _label(spec: RunSpec) -> str:
     if spec.label:
         return spec.label
     title = optim.OPTIMIZERS[spec.optimizer].title
@@ -57,7 +57,7 @@ def _make_descent(body: DescentRequest) -> descent.Descent:
 
 def _run_header(spec: RunSpec, index: int) -> dict[str, Any]:
     return {
-        "label": _label(spec, index),
+        "label": _label(spec),
         "optimizer": spec.optimizer,
         "hyperparameters": optim.public_hyperparameters(spec.hyperparameters),
     }
