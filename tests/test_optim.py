@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import optim
 from app.descent import Descent, collect
@@ -216,3 +218,35 @@ def test_changing_hyperparameters_keeps_state():
     assert opt.state[0]["step"] == 2
     assert not np.array_equal(opt.state[0]["square_avg"], square_avg)
     assert "momentum_buffer" in opt.state[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    surface=st.sampled_from(["himmelblau", "rosenbrock", "bowl", "saddle", "rastrigin"]),
+    case=st.sampled_from(CASES),
+    lr_scale=st.floats(0.1, 1000),
+    noise=st.sampled_from([0.0, 0.5]),
+    first=st.integers(1, 40),
+    chunk=st.integers(1, 300),
+)
+def test_chunking_never_changes_the_numbers(surface, case, lr_scale, noise, first, chunk):
+    """However the steps are cut into chunks (stream) or not (batch), paths are equal."""
+    name, given_hyper = case
+    hyper = optim.resolve(name, {**given_hyper, "lr": min(given_hyper["lr"] * lr_scale, 1e6)})
+    starts = np.array([[0.5, -1.5], [1.5, 1.0], [-1.0, 0.3]])
+
+    def run(**chunking):
+        descent = Descent(from_catalogue(surface), starts, (name, hyper), 300, 1e-4, noise, 3)
+        pieces = [[] for _ in starts]
+        for piece in descent.chunks(**chunking):
+            for index, count in enumerate(piece.counts):
+                pieces[index].append(piece.points[:count, :, index])
+        paths = [np.concatenate(p) for p in pieces]
+        return paths, descent.status.tolist(), descent.steps.tolist()
+
+    whole = run(first_chunk_steps=10_000, max_chunk_steps=10_000, chunk_seconds=1e9)
+    cut = run(first_chunk_steps=first, max_chunk_steps=chunk, chunk_seconds=1e9)
+    assert whole[1:] == cut[1:]
+    for a, b in zip(whole[0], cut[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert len(a) >= 1
