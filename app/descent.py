@@ -222,14 +222,28 @@ class Descent:
             limit = max_chunk_steps
 
 
-def collect(descent: Descent) -> list[np.ndarray]:
-    """Run a descent to the end; each run's whole path as a (points, 5) array."""
-    pieces: list[list[np.ndarray]] = [[] for _ in range(descent.count)]
-    for chunk in descent.chunks(chunk_seconds=float("inf")):
-        for run, count in enumerate(chunk.counts):
+class Paths:
+    """Gathers the chunks of a descent into each run's whole path."""
+
+    def __init__(self, count: int):
+        self._pieces: list[list[np.ndarray]] = [[] for _ in range(count)]
+
+    def add(self, chunk: Chunk) -> None:
+        for run, count in enumerate(chunk.counts.tolist()):
             if count:
-                pieces[run].append(chunk.points[:count, :, run])
-    return [np.concatenate(p) if p else np.empty((0, len(FIELDS))) for p in pieces]
+                self._pieces[run].append(chunk.points[:count, :, run])
+
+    def arrays(self) -> list[np.ndarray]:
+        """Each run's path as a (points, 5) array of FIELDS."""
+        return [np.concatenate(p) if p else np.empty((0, len(FIELDS))) for p in self._pieces]
+
+
+def collect(descent: Descent) -> list[np.ndarray]:
+    """Run a descent to the end in one go; each run's whole path (see Paths)."""
+    paths = Paths(descent.count)
+    for chunk in descent.chunks(chunk_seconds=float("inf")):
+        paths.add(chunk)
+    return paths.arrays()
 
 
 def nearest_minimum(minima: tuple[Minimum, ...], x: float, y: float) -> dict | None:
@@ -250,36 +264,37 @@ class BasinMap:
     status: np.ndarray
 
 
-def basins(
+def basin_descent(
     surface: Surface,
     optimizer: str,
     hyperparameters: dict[str, Any],
     resolution: int,
     max_steps: int,
     tolerance: float,
-) -> BasinMap:
-    """Start a run at every point of a resolution × resolution grid, all at once.
+) -> Descent:
+    """One run from every point of a resolution × resolution grid (rows are y)."""
+    xs, ys = surface.grid(resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    starts = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
+    return Descent(surface, starts, (optimizer, hyperparameters), max_steps, tolerance)
+
+
+def basin_map(descent: Descent, resolution: int) -> BasinMap:
+    """Which minimum each start of a finished basin descent reached.
 
     A run counts for a minimum when it converged within 1% of the domain's span
     of it (distances measured in spans, per axis).
     """
-    xs, ys = surface.grid(resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    starts = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)
-    descent = Descent(surface, starts, (optimizer, hyperparameters), max_steps, tolerance)
-    for _ in descent.chunks(
-        record=False, chunk_seconds=float("inf"), max_chunk_steps=max_steps + 1
-    ):
-        pass
-    minimum = np.full(len(starts), -1)
+    surface = descent.surface
+    minimum = np.full(descent.count, -1)
     if surface.minima:
         centres = np.array([[m.x, m.y] for m in surface.minima])
         offsets = (descent.final[:, None, :2] - centres[None, :, :]) / surface.spans
         distance = np.hypot(offsets[..., 0], offsets[..., 1])
         nearest = np.argmin(np.where(np.isnan(distance), np.inf, distance), axis=1)
-        close = distance[np.arange(len(starts)), nearest] <= 0.01
-        counts = (descent.status == CONVERGED) & close
-        minimum = np.where(counts, nearest, -1)
+        close = distance[np.arange(descent.count), nearest] <= 0.01
+        minimum = np.where((descent.status == CONVERGED) & close, nearest, -1)
+    xs, ys = surface.grid(resolution)
     shape = (resolution, resolution)
     return BasinMap(
         x=xs,
@@ -289,3 +304,18 @@ def basins(
         final_z=descent.final[:, 2].reshape(shape),
         status=descent.status.reshape(shape),
     )
+
+
+def basins(
+    surface: Surface,
+    optimizer: str,
+    hyperparameters: dict[str, Any],
+    resolution: int,
+    max_steps: int,
+    tolerance: float,
+) -> BasinMap:
+    """A basin map computed in one go (the API computes it in turns instead)."""
+    descent = basin_descent(surface, optimizer, hyperparameters, resolution, max_steps, tolerance)
+    for _ in descent.chunks(record=False, chunk_seconds=float("inf")):
+        pass
+    return basin_map(descent, resolution)
