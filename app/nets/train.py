@@ -1,0 +1,306 @@
+"""Training a network: one loop, yielding after every epoch.
+
+``Training.run()`` is the loop. ``history()`` turns it into the epoch records of
+API.md (the batch endpoint collects them, the stream endpoint forwards them),
+and the live session steps the same loop one epoch at a time.
+
+Epoch ``e`` describes the weights after ``e`` epochs; epoch 0 is the starting
+network. Its ``train_loss`` and gradient norms are measured on the whole
+training set at those weights (for full-batch training, that gradient is the one
+the next step uses). ``train_loss`` and ``test_loss`` are the data loss without
+the L2 penalty; the gradient is that of the objective, loss + penalty.
+
+A run whose loss, gradient or weights stop being finite ends ``diverged``: the
+network goes back to its last finite weights, and the history stops there.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app import optim
+from app.nets.datasets import Split, grid_axes
+from app.nets.mlp import MLP, losses, output_values
+
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_HYPERPARAMETERS = {"lr": 0.03}
+
+# Overflow is expected when a run diverges, and checked for. Use it as a decorator only:
+# as a decorator np.errstate is thread-safe, as one shared `with` block it is not.
+quiet = np.errstate(all="ignore")
+
+
+@dataclass
+class TrainSettings:
+    """How to train: optimizer, epochs, batch size, L2, what to record."""
+
+    optimizer: str = DEFAULT_OPTIMIZER
+    hyperparameters: dict = field(
+        default_factory=lambda: optim.resolve(DEFAULT_OPTIMIZER, DEFAULT_HYPERPARAMETERS)
+    )
+    epochs: int = 300
+    batch_size: int | None = None  # None: full batch
+    l2: float = 0.0
+    record_every: int = 1
+    boundary_resolution: int = 0
+    seed: int = 0  # minibatch shuffling
+
+    def recorded_epochs(self) -> int:
+        """How many records ``history`` yields: epoch 0, every record_every-th, and the last."""
+        return self.epochs // self.record_every + 1 + (self.epochs % self.record_every != 0)
+
+    def is_recorded(self, epoch: int) -> bool:
+        return epoch % self.record_every == 0 or epoch == self.epochs
+
+
+def batches_per_epoch(n_train: int, batch_size: int | None) -> int:
+    return 1 if batch_size is None else -(-n_train // batch_size)
+
+
+def training_work(n_train: int, n_test: int, parameters: int, settings: TrainSettings) -> int:
+    """The weight × point evaluations a run costs (the unit of limits.MAX_NETWORK_WORK).
+
+    Each epoch passes the training points forward and back (about 3 passes; twice
+    that with minibatches, since each epoch is also measured on the whole set) and
+    the test points forward; each record adds the boundary grid.
+    """
+    passes = 3 * n_train * (1 if settings.batch_size is None else 2) + n_test
+    grid = settings.boundary_resolution**2 * settings.recorded_epochs()
+    return parameters * (settings.epochs * passes + grid)
+
+
+class Training:
+    """A network, its data and its optimizer, trained one epoch at a time by ``run()``."""
+
+    def __init__(self, data: Split, net: MLP, settings: TrainSettings):
+        self.data = data
+        self.net = net
+        self.settings = settings
+        # One flat parameter vector (W and b are views into it): the update rules are
+        # element-wise, so this is torch.optim over [W_1, b_1, …] exactly, in one array op.
+        self.optimizer = optim.Optimizer(settings.optimizer, settings.hyperparameters, [net.theta])
+        self.epoch = 0
+        self.status = "running"  # then "completed" or "diverged"
+        self.current: dict = {}  # the record of the current weights, without a boundary
+        self._gradient_is_current = False  # does net.grad hold the full-batch gradient now?
+        self._last_finite: tuple[int, np.ndarray, dict] | None = None
+        self._rng = np.random.default_rng(settings.seed)
+        self._grid = None
+
+    # --- the loop ----------------------------------------------------------------
+
+    def run(self) -> Iterator[int]:
+        """Train, yielding each epoch number (0 = the start) while everything is finite."""
+        while True:
+            if not self._measure():
+                self.status = "diverged"
+                self._restore_last_finite()
+                return
+            yield self.epoch
+            if self.epoch >= self.settings.epochs:
+                self.status = "completed"
+                return
+            self._train_one_epoch()
+
+    @quiet
+    def _train_one_epoch(self) -> None:
+        train, net, l2 = self.data.train, self.net, self.settings.l2
+        batch_size = self.settings.batch_size
+        if batch_size is None or batch_size >= len(train):
+            if not self._gradient_is_current:
+                net.loss_and_gradient(train.x, train.y, self.data.task, l2)
+            self.optimizer.step([net.theta], [net.grad])
+        else:
+            order = self._rng.permutation(len(train))
+            for start in range(0, len(train), batch_size):
+                batch = order[start : start + batch_size]
+                net.loss_and_gradient(train.x[batch], train.y[batch], self.data.task, l2)
+                self.optimizer.step([net.theta], [net.grad])
+        self._gradient_is_current = False
+        self.epoch += 1
+
+    @quiet
+    def _measure(self) -> bool:
+        """Describe the current weights in ``self.current``; False if anything is not finite."""
+        net, data, task = self.net, self.data, self.data.task
+        train_loss, out = net.loss_and_gradient(data.train.x, data.train.y, task, self.settings.l2)
+        self._gradient_is_current = True
+        record = {
+            "epoch": self.epoch,
+            "train_loss": train_loss,
+            "test_loss": None,
+            "train_accuracy": accuracy(task, out, data.train.y),
+            "test_accuracy": None,
+            "layers": [],
+        }
+        if len(data.test):
+            test_out = net.forward(data.test.x)
+            test_loss = float(losses(task, test_out, data.test.y))
+            record["test_loss"] = test_loss
+            record["test_accuracy"] = accuracy(task, test_out, data.test.y)
+        grad_norms = net.block_norms(net.grad)
+        weight_norms = net.block_norms(net.theta)
+        # A weight or gradient that is not finite makes its block's norm not finite.
+        finite = np.isfinite(grad_norms).all() and np.isfinite(weight_norms).all()
+        if not (finite and np.isfinite(train_loss) and np.isfinite(record["test_loss"] or 0.0)):
+            return False
+        record["layers"] = [
+            {
+                "layer": layer + 1,
+                "weight_grad_norm": float(grad_norms[2 * layer]),
+                "bias_grad_norm": float(grad_norms[2 * layer + 1]),
+                "weight_norm": float(weight_norms[2 * layer]),
+            }
+            for layer in range(len(net.shapes))
+        ]
+        self.current = record
+        self._last_finite = (self.epoch, net.theta.copy(), record)
+        return True
+
+    def _restore_last_finite(self) -> None:
+        if self._last_finite is not None:
+            self.epoch, theta, self.current = self._last_finite
+            self.net.theta[:] = theta
+        self._gradient_is_current = False
+
+    # --- what the loop shows -----------------------------------------------------
+
+    def record(self, boundary: bool = True) -> dict:
+        """The epoch record of the current weights, with the decision boundary if asked."""
+        record = dict(self.current)
+        if boundary and self.settings.boundary_resolution > 0:
+            record["boundary"] = self.boundary()
+        return record
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The boundary grid's x and y axes, over all the data."""
+        if self._grid is None:
+            points = np.concatenate([self.data.train.x, self.data.test.x])
+            self._grid = grid_axes(points, self.settings.boundary_resolution)
+        return self._grid
+
+    @quiet
+    def boundary(self) -> list[list]:
+        """The model's output on the grid: ``boundary[i][j]`` at (x[j], y[i]), as for a mesh."""
+        gx, gy = self.grid()
+        xx, yy = np.meshgrid(gx, gy)
+        out = self.net.forward(np.column_stack([xx.ravel(), yy.ravel()]))
+        values = output_values(self.data.task, out).reshape(len(gy), len(gx))
+        return finite_or_none(values)
+
+    def weights(self) -> list[dict]:
+        return self.net.weights()
+
+    # --- changes mid-run (the live session) ------------------------------------
+
+    def set_optimizer(self, name: str, hyperparameters: dict) -> None:
+        """New hyperparameters keep the optimizer's state; a new optimizer starts fresh."""
+        if name == self.settings.optimizer:
+            self.optimizer.set_hyperparameters(hyperparameters)
+        else:
+            self.optimizer = optim.Optimizer(name, hyperparameters, [self.net.theta])
+        self.settings.optimizer, self.settings.hyperparameters = name, hyperparameters
+
+    def set_l2(self, l2: float) -> None:
+        self.settings.l2 = l2
+        self._gradient_is_current = False
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def accuracy(task: str, out: np.ndarray, y: np.ndarray) -> float | None:
+    """The fraction classified right (logit > 0 means class 1); None for regression."""
+    if task != "classification":
+        return None
+    return float(np.count_nonzero((out > 0) == (y == 1)) / len(y))
+
+
+def finite_or_none(values: np.ndarray) -> list:
+    """A nested list of the values, with None where a value is not finite (JSON has no NaN)."""
+    if np.all(np.isfinite(values)):
+        return values.tolist()
+    return np.where(np.isfinite(values), values, None).tolist()
+
+
+def finite_number(value) -> float | None:
+    """The value as a float, or None if it is not finite."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def history(training: Training, boundary: bool = True) -> Iterator[dict]:
+    """The recorded epochs of a run: epoch 0, every record_every-th, and the last finite one."""
+    last_sent = -1
+    for epoch in training.run():
+        if training.settings.is_recorded(epoch):
+            last_sent = epoch
+            yield training.record(boundary)
+    if training.epoch != last_sent and training.current:
+        yield training.record(boundary)
+
+
+def grid_axes_json(training: Training) -> dict | None:
+    """The boundary grid's axes ``{"x", "y"}``, or None without a boundary."""
+    if training.settings.boundary_resolution == 0:
+        return None
+    gx, gy = training.grid()
+    return {"x": gx.tolist(), "y": gy.tolist()}
+
+
+def describe(training: Training) -> dict:
+    """The opening message of a stream: the data, the network, the optimizer, the grid."""
+    data, net, settings = training.data, training.net, training.settings
+    return {
+        "task": data.task,
+        "layer_sizes": net.sizes,
+        "activation": net.activation,
+        "parameters": net.n_parameters,
+        "optimizer": settings.optimizer,
+        "hyperparameters": optim.public_hyperparameters(settings.hyperparameters),
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "l2": settings.l2,
+        "train": {"x": data.train.x.tolist(), "y": data.train.y.tolist()},
+        "test": {"x": data.test.x.tolist(), "y": data.test.y.tolist()},
+        "grid": grid_axes_json(training),
+    }
+
+
+def summary(training: Training, records: list[dict]) -> dict:
+    """The batch reply: ``{"status", "epochs_trained", "history", "weights", "grid"}``."""
+    return {
+        "status": training.status,
+        "epochs_trained": training.epoch,
+        "history": records,
+        "weights": training.weights(),
+        "grid": grid_axes_json(training),
+    }
+
+
+def train(data: Split, net: MLP, settings: TrainSettings) -> dict:
+    """Train to the end and summarise the run."""
+    training = Training(data, net, settings)
+    return summary(training, list(history(training)))
+
+
+def result_of(steps: Iterator):
+    """Run a computation written as steps (``yield None`` … ``yield result``) to its end."""
+    return deque(steps, maxlen=1)[-1]
+
+
+def stream_messages(training: Training) -> Iterator[dict]:
+    """The JSON Lines stream: start, one message per recorded epoch, done."""
+    yield {"type": "start", **describe(training)}
+    for record in history(training):
+        yield {"type": "epoch", **record}
+    yield {
+        "type": "done",
+        "status": training.status,
+        "epochs_trained": training.epoch,
+        "weights": training.weights(),
+    }

@@ -1,0 +1,190 @@
+"""WS /ws/train: the live session (start, pause, step, set, stop, errors, pacing, closing)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from app import optim
+from app.api import live
+from app.nets import datasets
+from app.nets.mlp import MLP
+from app.nets.train import Training, TrainSettings
+from tests.conftest import strict_json
+
+START = {
+    "type": "start",
+    "dataset": {"name": "xor", "n": 60, "seed": 1},
+    "network": {"hidden": [4], "activation": "tanh", "seed": 2},
+    "epochs": 60,
+}
+
+
+def receive(ws) -> dict:
+    return strict_json(ws.receive_text())
+
+
+def receive_until(ws, kind: str) -> list[dict]:
+    """Messages up to and including the first of type ``kind``."""
+    messages = []
+    while not messages or messages[-1]["type"] != kind:
+        messages.append(receive(ws))
+    return messages
+
+
+def test_a_session_streams_every_epoch_and_ends_like_the_batch_run(client):
+    train_body = {key: value for key, value in START.items() if key != "type"}
+    batch = strict_json(client.post("/api/train", json=train_body).text)
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "boundary_resolution": 5})
+        opening = [receive(ws) for _ in range(3)]
+        assert [m["type"] for m in opening] == ["start", "epoch", "state"]
+        assert opening[1]["epoch"] == 0 and opening[2] == {
+            "type": "state",
+            "running": True,
+            "epoch": 0,
+        }
+        messages = receive_until(ws, "done")
+        assert receive(ws) == {"type": "state", "running": False, "epoch": 60}
+    epochs = [m for m in [opening[1], *messages] if m["type"] == "epoch"]
+    recorded = [record["epoch"] for m in epochs for record in m["history"]]
+    assert recorded == list(range(61))  # every epoch once, in order, across the messages
+    assert all(np.shape(m["boundary"]) == (5, 5) for m in epochs)
+    assert all("boundary" not in record for m in epochs for record in m["history"])
+    last = epochs[-1]
+    assert last["epoch"] == 60
+    assert last["train_loss"] == batch["history"][-1]["train_loss"]
+    assert last["history"][-1] == {
+        k: v for k, v in last.items() if k not in ("type", "boundary", "history")
+    }
+    done = messages[-1]
+    assert done["status"] == "completed" and done["weights"] == batch["weights"]
+
+
+def test_pause_step_and_resume(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "paused": True, "epochs": 30})
+        assert [receive(ws)["type"] for _ in range(3)] == ["start", "epoch", "state"]
+        ws.send_json({"type": "step", "epochs": 3})
+        stepped = receive(ws)
+        assert stepped["type"] == "epoch" and stepped["epoch"] == 3
+        assert [r["epoch"] for r in stepped["history"]] == [1, 2, 3]
+        assert receive(ws) == {"type": "state", "running": False, "epoch": 3}
+        ws.send_json({"type": "step", "epochs": 2})
+        assert receive(ws)["epoch"] == 5
+        assert receive(ws)["epoch"] == 5
+        ws.send_json({"type": "resume"})
+        assert receive(ws) == {"type": "state", "running": True, "epoch": 5}
+        messages = receive_until(ws, "done")
+        assert messages[-2]["epoch"] == 30
+        ws.send_json({"type": "resume"})  # the run is over: an error, and the socket stays
+        assert receive(ws)["type"] == "state"
+        assert receive(ws)["type"] == "error"
+
+
+def test_set_changes_the_learning_rate_without_resetting_the_network(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json(
+            {**START, "paused": True, "epochs": 6, "optimizer": {"optimizer": "adam", "lr": 0.01}}
+        )
+        receive_until(ws, "state")
+        ws.send_json({"type": "step", "epochs": 3})
+        receive_until(ws, "state")
+        ws.send_json({"type": "set", "lr": 0.2, "l2": 0.001})
+        state = receive(ws)
+        assert state["type"] == "state" and state["epoch"] == 3
+        assert state["hyperparameters"]["lr"] == 0.2 and state["hyperparameters"]["betas"] == [
+            0.9,
+            0.999,
+        ]
+        assert state["l2"] == 0.001
+        ws.send_json({"type": "step", "epochs": 3})
+        done = receive_until(ws, "done")[-1]
+
+    split = datasets.split(datasets.generate("xor", 60, 0.1, seed=1), 0.2, seed=1)
+    net = MLP.initialised([4], "tanh", seed=2)
+    hyper = optim.resolve("adam", {"lr": 0.01})
+    training = Training(split, net, TrainSettings("adam", hyper, epochs=6, seed=2))
+    loop = training.run()
+    for _ in range(4):
+        next(loop)
+    training.set_optimizer("adam", optim.resolve("adam", {"lr": 0.2}))
+    training.set_l2(0.001)
+    list(loop)
+    assert done["weights"] == net.weights()
+
+
+@pytest.mark.parametrize(
+    ("message", "loc"),
+    [
+        ("not json", []),
+        ('{"type": "fly"}', ["type"]),
+        ('{"type": "pause"}', ["type"]),  # nothing started yet
+        ('{"type": "start", "dataset": {"name": "xor"}, "epochs": 0}', ["epochs"]),
+        ('{"type": "start", "dataset": {"name": "nope"}}', ["dataset", "name"]),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_session_stays(client, message, loc):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_text(message)
+        error = receive(ws)
+        assert error["type"] == "error" and error["detail"][0]["loc"] == loc
+        ws.send_json({**START, "paused": True})
+        assert receive(ws)["type"] == "start"
+
+
+def test_bad_changes_mid_run_keep_the_run(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "paused": True})
+        receive_until(ws, "state")
+        for message, loc in [
+            ({"type": "set", "lr": -1}, ["lr"]),
+            ({"type": "set", "momentum": 0.9}, ["momentum"]),  # Adam has no momentum
+            ({"type": "set", "optimizer": "adamax"}, ["optimizer"]),
+            ({"type": "step", "epochs": 0}, ["epochs"]),
+            ({"type": "pause", "now": True}, ["now"]),
+        ]:
+            ws.send_json(message)
+            error = receive(ws)
+            assert error["type"] == "error" and error["detail"][0]["loc"] == loc, error
+        ws.send_json({"type": "step", "epochs": 1})
+        assert receive(ws)["epoch"] == 1
+        assert receive(ws) == {"type": "state", "running": False, "epoch": 1}
+        ws.send_json({"type": "stop"})
+        assert receive(ws) == {"type": "state", "running": False, "epoch": 1}
+        ws.send_json({"type": "resume"})
+        assert receive(ws)["detail"][0]["type"] == "no_session"
+
+
+def test_messages_are_paced_and_carry_the_newest_boundary(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "epochs": 20000, "boundary_resolution": 10})
+        receive_until(ws, "state")
+        started, epochs = time.perf_counter(), []
+        while time.perf_counter() - started < 1.0:
+            message = receive(ws)
+            assert message["type"] == "epoch" and np.shape(message["boundary"]) == (10, 10)
+            epochs.append([record["epoch"] for record in message["history"]])
+        elapsed = time.perf_counter() - started
+    assert len(epochs) <= 31 * elapsed + 2  # at most ~30 messages a second
+    flat = [epoch for batch in epochs for epoch in batch]
+    assert flat == list(range(flat[0], flat[0] + len(flat)))  # nothing lost between messages
+    assert max(len(batch) for batch in epochs) > 1  # several epochs per message
+
+
+def test_closing_the_socket_stops_the_work(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "epochs": 20000})
+        receive_until(ws, "state")
+        receive(ws)
+        assert len(live.connections) == 1
+        (connection,) = live.connections
+    deadline = time.perf_counter() + 2
+    while live.connections and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert not live.connections
+    epoch = connection.session.training.epoch
+    time.sleep(0.2)
+    assert connection.session.training.epoch == epoch < 20000
