@@ -1,0 +1,60 @@
+"""The HTML pages (Jinja2 templates), and the page's own small helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from app import __version__
+from app.api.schemas import MeshRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+templates = Jinja2Templates(directory=ROOT / "templates")
+router = APIRouter(include_in_schema=False)
+
+# The header's nav, in order: (page id, path, title). A new page adds its line
+# here, e.g. ("network", "/network", "Network"), and passes its id as active_page.
+NAV_LINKS: list[tuple[str, str, str]] = [("surfaces", "/", "Surfaces")]
+
+
+def page_context(active_page: str, **extra: Any) -> dict[str, Any]:
+    """What every page template (base.html) needs: version, nav links, the active page."""
+    return {"version": __version__, "nav_links": NAV_LINKS, "active_page": active_page, **extra}
+
+
+@router.get("/", response_class=HTMLResponse)
+def surface_page(request: Request) -> HTMLResponse:
+    """The surface explorer."""
+    return templates.TemplateResponse(request, "index.html", page_context("surfaces"))
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (e.g. /docs)."""
+    return FileResponse(ROOT / "static" / "favicon.svg", media_type="image/svg+xml")
+
+
+@router.post("/page/check-surface")
+def check_surface(surface: Annotated[Any, Body(embed=True)]) -> dict:
+    """Check a surface spec the user typed, answering 200 either way.
+
+    The same validation as every /api endpoint that takes a surface (so the same
+    messages and character positions), but a typo in the formula box is an
+    expected answer for the page, not a failed request: a 422 would put a
+    "Failed to load resource" error in the browser console every time.
+    """
+    try:
+        MeshRequest.model_validate({"surface": surface, "resolution": 2})
+    except ValidationError as error:
+        detail = [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"], "ctx": e.get("ctx")}
+            for e in error.errors(include_url=False, include_input=False)
+        ]
+        return {"ok": False, "detail": jsonable_encoder(detail, custom_encoder={Exception: str})}
+    return {"ok": True, "detail": []}

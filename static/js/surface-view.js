@@ -1,0 +1,583 @@
+// The two views of the surface: the 3D plot and the map from above (contours or
+// basins). Each is drawn once per surface change; during a run only the small
+// hiker traces (trail, marker, gradient arrow) are updated:
+//   - map: two stacked plots with the same axes. The back one (contours or
+//          basins, colour bar) is drawn once; the transparent front one holds
+//          only scatter traces and is moved with Plotly.animate(redraw: false),
+//          which recomputes just those traces. (Animating a plot that also holds
+//          a contour or heatmap would drop those layers: Plotly's transition
+//          path only redraws the animated trace types.)
+//   - 3D:  one Plotly.restyle per update. A WebGL frame can be slow (software
+//          rendering in headless browsers costs ~0.3 s), so 3D updates are paced
+//          by their measured cost and never block the rest of the animation.
+
+const Plotly = window.Plotly;
+
+const CONFIG = {
+  displaylogo: false,
+  responsive: true,
+  modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"],
+};
+
+const MINIMUM_GLOBAL = { symbol: "diamond", size: 6, color: "#ffd700", line: { color: "#000", width: 1 } };
+const MINIMUM_LOCAL = { symbol: "diamond", size: 6, color: "#ffffff", line: { color: "#000", width: 1 } };
+
+export const BASIN_COLOURS = [
+  "#8dd3c7",
+  "#ffffb3",
+  "#bebada",
+  "#fb8072",
+  "#80b1d3",
+  "#fdb462",
+  "#b3de69",
+  "#fccde5",
+  "#bc80bd",
+  "#ccebc5",
+];
+export const BASIN_NONE = "#d9d9d9";
+export const BASIN_DIVERGED = "#4d4d4d";
+
+function finiteRange(z) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of z)
+    for (const v of row)
+      if (v !== null && Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+  if (!(lo < hi)) return [Number.isFinite(lo) ? lo - 1 : 0, Number.isFinite(lo) ? lo + 1 : 1];
+  return [lo, hi];
+}
+
+/**
+ * Colour values for the mesh: z itself, or log10(z − zmin + δ) when the range is
+ * huge (Rosenbrock), with colour-bar ticks labelled in f.
+ */
+function colourValues(z, [lo, hi], log) {
+  if (!log) return { values: z, colorbar: { title: { text: "f", side: "right" } } };
+  const delta = Math.max((hi - lo) * 1e-6, 1e-12);
+  const t = (v) => Math.log10(v - lo + delta);
+  const values = z.map((row) => row.map((v) => (v === null ? null : t(v))));
+  const tickvals = [];
+  const ticktext = [];
+  for (let e = Math.ceil(Math.log10(delta)); e <= Math.log10(hi - lo + delta); e++) {
+    tickvals.push(e);
+    ticktext.push(`${Number((lo + 10 ** e).toPrecision(2))}`);
+  }
+  return {
+    values,
+    colorbar: { title: { text: "f (log)", side: "right" }, tickvals, ticktext },
+  };
+}
+
+function minimaTraces(minima, z3d, zOffset) {
+  const global = minima.filter((m) => m.global);
+  const local = minima.filter((m) => !m.global);
+  const traces = [];
+  for (const [list, marker, name] of [
+    [global, MINIMUM_GLOBAL, "global minimum"],
+    [local, MINIMUM_LOCAL, "local minimum"],
+  ]) {
+    if (!list.length) continue;
+    const text = list.map(
+      (m) => `${name}<br>(${m.x.toPrecision(4)}, ${m.y.toPrecision(4)})<br>f = ${m.z.toPrecision(4)}`,
+    );
+    traces.push(
+      z3d
+        ? {
+            type: "scatter3d",
+            mode: "markers",
+            x: list.map((m) => m.x),
+            y: list.map((m) => m.y),
+            z: list.map((m) => m.z + zOffset),
+            marker,
+            text,
+            hoverinfo: "text",
+            name,
+          }
+        : {
+            type: "scatter",
+            mode: "markers",
+            x: list.map((m) => m.x),
+            y: list.map((m) => m.y),
+            marker: {
+              ...marker,
+              symbol: marker === MINIMUM_GLOBAL ? "star" : "diamond",
+              size: marker === MINIMUM_GLOBAL ? 15 : 10,
+              line: { color: "#000", width: 1 },
+            },
+            text,
+            hoverinfo: "text",
+            name,
+          },
+    );
+  }
+  return traces;
+}
+
+export class SurfaceView {
+  constructor(el3d, elMap, { onMapClick, hoverEl }) {
+    this.el3d = el3d;
+    this.elMap = elMap;
+    this.hoverEl = hoverEl;
+    this.mapBack = document.createElement("div");
+    this.mapBack.className = "map-layer map-back";
+    this.mapFront = document.createElement("div");
+    this.mapFront.className = "map-layer map-front";
+    elMap.append(this.mapBack, this.mapFront);
+    this.hikers = [];
+    this.cost3d = 0; // measured cost of one 3D update, ms
+    this.last3d = -Infinity;
+    this.pending3d = null;
+    this.updates3d = 0;
+    // Plotly sends a synthetic click to its drag layer when the mouse did not drag.
+    elMap.addEventListener("click", (event) => {
+      const layer = event.target.closest && event.target.closest(".nsewdrag");
+      if (!layer || !this.surface) return;
+      const rect = layer.getBoundingClientRect();
+      const fx = (event.clientX - rect.left) / rect.width;
+      const fy = (event.clientY - rect.top) / rect.height;
+      if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
+      const [x0, x1] = this.surface.x_range;
+      const [y0, y1] = this.surface.y_range;
+      onMapClick([x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)], event);
+    });
+    // The front layer takes the mouse, so the back layer's values are read out here.
+    elMap.addEventListener("mousemove", (event) => this._hover(event));
+    elMap.addEventListener("mouseleave", () => this._hover(null));
+  }
+
+  _hover(event) {
+    if (!this.hoverEl) return;
+    const layer = event && event.target.closest && event.target.closest(".nsewdrag");
+    if (!layer || !this.mesh) {
+      this.hoverEl.textContent = "\u00a0";
+      return;
+    }
+    const rect = layer.getBoundingClientRect();
+    const fx = Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
+    const fy = Math.min(1, Math.max(0, (event.clientY - rect.top) / rect.height));
+    const [x0, x1] = this.surface.x_range;
+    const [y0, y1] = this.surface.y_range;
+    const x = x0 + fx * (x1 - x0);
+    const y = y1 - fy * (y1 - y0);
+    const nearest = (values, v) => {
+      let best = 0;
+      for (let i = 1; i < values.length; i++)
+        if (Math.abs(values[i] - v) < Math.abs(values[best] - v)) best = i;
+      return best;
+    };
+    const f = this.mesh.z[nearest(this.mesh.y, y)][nearest(this.mesh.x, x)];
+    let text = `x ${x.toPrecision(3)}, y ${y.toPrecision(3)}: f ≈ ${f === null ? "not finite" : Number(f.toPrecision(4))}`;
+    if (this.basins) {
+      const cell = this.basins.text[nearest(this.basins.y, y)][nearest(this.basins.x, x)];
+      text += ` · from here ${cell.split("<br>")[1] || ""}`;
+    }
+    this.hoverEl.textContent = text;
+  }
+
+  /** Draw both views for a new surface (or a new colour option / map mode). */
+  async draw({ surface, mesh, logColour, basins, hikers }) {
+    this.surface = surface;
+    this.mesh = mesh;
+    this.logColour = logColour;
+    this.basins = basins;
+    this.zRange = finiteRange(mesh.z);
+    const [zlo, zhi] = this.zRange;
+    // markers float a little above the surface so it does not hide half of them
+    this.zOffset = (zhi - zlo) * 0.03;
+    const xs = surface.x_range[1] - surface.x_range[0];
+    const ys = surface.y_range[1] - surface.y_range[0];
+    this.aspect = { x: 1, y: Math.min(2, Math.max(0.5, ys / xs)), z: 0.75 };
+    const colour = colourValues(mesh.z, this.zRange, logColour);
+    const surface3d = {
+      type: "surface",
+      x: mesh.x,
+      y: mesh.y,
+      z: mesh.z,
+      surfacecolor: logColour ? colour.values : undefined,
+      colorscale: "Viridis",
+      showscale: false,
+      hovertemplate: "x %{x:.3f}<br>y %{y:.3f}<br>f %{z:.4g}<extra></extra>",
+      contours: { z: { show: true, usecolormap: true, project: { z: false }, width: 1 } },
+      name: "surface",
+    };
+    this.base3d = [surface3d, ...minimaTraces(surface.minima || [], true, this.zOffset)];
+    this.layout3d = {
+      margin: { l: 0, r: 0, t: 0, b: 0 },
+      showlegend: false,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      uirevision: "keep-camera",
+      scene: {
+        xaxis: { title: { text: "x" }, range: surface.x_range, autorange: false },
+        yaxis: { title: { text: "y" }, range: surface.y_range, autorange: false },
+        zaxis: { title: { text: "f(x, y)" }, range: [zlo, zhi + (zhi - zlo) * 0.05], autorange: false },
+        aspectmode: "manual",
+        aspectratio: this.aspect,
+        camera: { eye: { x: 1.3, y: -1.45, z: 0.95 } },
+      },
+    };
+
+    let background;
+    if (basins) {
+      background = [
+        {
+          type: "heatmap",
+          x: basins.x,
+          y: basins.y,
+          z: basins.category,
+          zmin: basins.zmin,
+          zmax: basins.zmax,
+          colorscale: basins.colorscale,
+          showscale: false,
+          text: basins.text,
+          hoverinfo: "text",
+          name: "basins",
+        },
+        {
+          type: "contour",
+          x: mesh.x,
+          y: mesh.y,
+          z: colour.values,
+          ncontours: 18,
+          contours: { coloring: "none" },
+          line: { color: "rgba(0,0,0,0.35)", width: 1 },
+          showscale: false,
+          hoverinfo: "skip",
+        },
+      ];
+    } else {
+      background = [
+        {
+          type: "contour",
+          x: mesh.x,
+          y: mesh.y,
+          z: colour.values,
+          customdata: logColour ? mesh.z : undefined,
+          hovertemplate: `x %{x:.3f}<br>y %{y:.3f}<br>f %{${logColour ? "customdata" : "z"}:.4g}<extra></extra>`,
+          colorscale: "Viridis",
+          ncontours: 26,
+          line: { width: 0.6, color: "rgba(255,255,255,0.35)" },
+          colorbar: {
+            ...colour.colorbar,
+            thickness: 12,
+            len: 0.95,
+            outlinewidth: 0,
+            x: 1.02,
+            xanchor: "left",
+            xpad: 0,
+          },
+          name: "contours",
+        },
+      ];
+    }
+    this.backMap = background;
+    this.baseMap = minimaTraces(surface.minima || [], false, 0);
+    // Both layers share fixed margins (no auto-expansion) so their axes line up exactly.
+    const axes = (visible) => ({
+      xaxis: {
+        title: { text: visible ? "x" : "", standoff: 4 },
+        range: surface.x_range,
+        fixedrange: true,
+        zeroline: false,
+        visible,
+      },
+      yaxis: {
+        title: { text: visible ? "y" : "", standoff: 4 },
+        range: surface.y_range,
+        fixedrange: true,
+        zeroline: false,
+        visible,
+      },
+    });
+    const common = {
+      margin: { l: 46, r: 74, t: 8, b: 38, autoexpand: false },
+      showlegend: false,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      dragmode: false,
+    };
+    this.layoutBack = { ...common, ...axes(true), hovermode: false };
+    this.layoutMap = { ...common, ...axes(false), hovermode: "closest" };
+    this.hikers = hikers;
+    await this._plotAll();
+  }
+
+  /** New set of hikers (count or colours changed): rebuild the hiker traces. */
+  async setHikers(hikers) {
+    this.hikers = hikers;
+    if (this.surface) await this._plotAll();
+  }
+
+  async _plotAll() {
+    const n = this.hikers.length;
+    const trails3d = this.hikers.map((h) => ({
+      type: "scatter3d",
+      mode: "lines",
+      x: [],
+      y: [],
+      z: [],
+      line: { color: h.colour, width: 5 },
+      hoverinfo: "skip",
+      name: h.label,
+    }));
+    const cones = this.hikers.map((h) => ({
+      type: "cone",
+      x: [],
+      y: [],
+      z: [],
+      u: [],
+      v: [],
+      w: [],
+      anchor: "tail",
+      sizemode: "raw",
+      colorscale: [
+        [0, h.colour],
+        [1, h.colour],
+      ],
+      showscale: false,
+      hoverinfo: "skip",
+      lighting: { ambient: 0.9 },
+      name: `${h.label}: −∇f`,
+    }));
+    const markers3d = {
+      type: "scatter3d",
+      mode: "markers",
+      x: [],
+      y: [],
+      z: [],
+      marker: { size: 9, color: this.hikers.map((h) => h.colour), line: { color: "#fff", width: 2 } },
+      text: this.hikers.map((h) => h.label),
+      hoverinfo: "text",
+      name: "hikers",
+    };
+    const data3d = [...this.base3d, ...trails3d, ...cones, markers3d];
+    const b3 = this.base3d.length;
+    this.idx3d = {
+      trails: trails3d.map((_, i) => b3 + i),
+      cones: cones.map((_, i) => b3 + n + i),
+      markers: b3 + 2 * n,
+    };
+
+    const trailsMap = this.hikers.map((h) => ({
+      type: "scatter",
+      mode: "lines",
+      x: [],
+      y: [],
+      line: { color: h.colour, width: 2.5 },
+      hoverinfo: "skip",
+      name: h.label,
+    }));
+    const arrows = this.hikers.map((h) => ({
+      type: "scatter",
+      mode: "lines+markers",
+      x: [],
+      y: [],
+      line: { color: h.colour, width: 2.5 },
+      marker: {
+        symbol: ["circle", "arrow"],
+        size: [0, 13],
+        angleref: "previous",
+        color: h.colour,
+        line: { color: "#fff", width: 1 },
+      },
+      hoverinfo: "skip",
+      name: `${h.label}: −∇f`,
+    }));
+    const markersMap = {
+      type: "scatter",
+      mode: "markers",
+      x: [],
+      y: [],
+      marker: { size: 13, color: this.hikers.map((h) => h.colour), line: { color: "#fff", width: 2 } },
+      text: this.hikers.map((h) => h.label),
+      hoverinfo: "text",
+      name: "hikers",
+    };
+    const dataMap = [...this.baseMap, ...trailsMap, ...arrows, markersMap];
+    const bm = this.baseMap.length;
+    this.idxMap = {
+      trails: trailsMap.map((_, i) => bm + i),
+      arrows: arrows.map((_, i) => bm + n + i),
+      markers: bm + 2 * n,
+    };
+    this.last3d = -Infinity;
+    await Promise.all([
+      Plotly.react(this.el3d, data3d, this.layout3d, CONFIG),
+      Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
+        ...CONFIG,
+        displayModeBar: false,
+        staticPlot: true,
+      }),
+      Plotly.react(this.mapFront, dataMap, this.layoutMap, { ...CONFIG, displayModeBar: false }),
+    ]);
+    if (this.lastFrame) this.update(this.lastFrame, { force3d: true });
+  }
+
+  /**
+   * How long to draw a gradient arrow, 0…1: full length on slopes typical of the
+   * surface, shrinking as the ground flattens (so an arrow at a minimum, where
+   * the direction is noise, all but vanishes).
+   */
+  _arrowScale(gx, gy) {
+    const span = Math.max(
+      this.surface.x_range[1] - this.surface.x_range[0],
+      this.surface.y_range[1] - this.surface.y_range[0],
+    );
+    const typical = (0.05 * (this.zRange[1] - this.zRange[0])) / span;
+    return Math.min(1, Math.sqrt(Math.hypot(gx, gy) / typical));
+  }
+
+  /** Direction of −∇f at a hiker, in data units, at most 9% of the map across. */
+  _arrow2d(gx, gy) {
+    const xs = this.surface.x_range[1] - this.surface.x_range[0];
+    const ys = this.surface.y_range[1] - this.surface.y_range[0];
+    const u = -gx / xs;
+    const v = -gy / ys;
+    const n = Math.hypot(u, v);
+    if (!(n > 0) || !Number.isFinite(n)) return null;
+    const len = 0.09 * this._arrowScale(gx, gy);
+    if (len < 0.004) return null;
+    return [(u / n) * len * xs, (v / n) * len * ys];
+  }
+
+  /** The downhill tangent (−∇f, −|∇f|²) scaled to a fixed length in the 3D box. */
+  _arrow3d(gx, gy) {
+    const xs = this.surface.x_range[1] - this.surface.x_range[0];
+    const ys = this.surface.y_range[1] - this.surface.y_range[0];
+    const zs = this.zRange[1] - this.zRange[0];
+    const a = this.aspect;
+    const s = [(-gx * a.x) / xs, (-gy * a.y) / ys, (-(gx * gx + gy * gy) * a.z) / zs];
+    const n = Math.hypot(...s);
+    if (!(n > 0) || !Number.isFinite(n)) return null;
+    const len = 0.18 * this._arrowScale(gx, gy);
+    if (len < 0.01) return null;
+    return [((s[0] / n) * len * xs) / a.x, ((s[1] / n) * len * ys) / a.y, ((s[2] / n) * len * zs) / a.z];
+  }
+
+  /**
+   * Move the hikers. `frame` is one entry per hiker:
+   * {trail: {x, y, z}, at: [x, y, z], grad: [gx, gy]} (at null: hide the hiker).
+   */
+  update(frame, { force3d = false } = {}) {
+    if (!this.surface || frame.length !== this.hikers.length) return;
+    this.lastFrame = frame;
+    const now = performance.now();
+    this._measure(now);
+    this._updateMap(frame);
+    // 3D updates cost up to hundreds of ms on software WebGL: keep them to about
+    // a fifth of the time, and always draw the final position.
+    const interval = this.cost3d > 8 ? this.cost3d * 4 : 0;
+    if (force3d || (!this.excess && now - this.last3d >= interval)) {
+      this._update3d(frame);
+    } else if (!this.pending3d && !this.excess) {
+      this.pending3d = setTimeout(
+        () => {
+          this.pending3d = null;
+          if (this.lastFrame) this._update3d(this.lastFrame);
+        },
+        interval - (now - this.last3d),
+      );
+    }
+  }
+
+  /**
+   * Frame-to-frame gaps: a frame without a 3D update sets the baseline; the gap
+   * after one with a 3D update, minus the baseline, is what the 3D update cost.
+   */
+  _measure(now) {
+    const gap = now - (this.lastUpdateAt ?? now);
+    this.lastUpdateAt = now;
+    if (gap <= 0 || gap > 2000) {
+      this.frameHad3d = false;
+      return;
+    }
+    // software WebGL can spill its work over a few frames: add up their excess
+    if (this.frameHad3d) this.excess = { frames: 3, sum: 0 };
+    this.frameHad3d = false;
+    if (this.excess) {
+      this.excess.sum += Math.max(0, gap - (this.baseFrame || 16));
+      if (--this.excess.frames === 0) {
+        const cost = this.excess.sum;
+        this.cost3d = this.cost3d ? 0.6 * this.cost3d + 0.4 * cost : cost;
+        this.excess = null;
+      }
+    } else {
+      this.baseFrame = this.baseFrame ? 0.9 * this.baseFrame + 0.1 * gap : gap;
+    }
+  }
+
+  _updateMap(frame) {
+    const X = [];
+    const Y = [];
+    const traces = [];
+    frame.forEach((f, i) => {
+      X.push(f.trail.x);
+      Y.push(f.trail.y);
+      traces.push(this.idxMap.trails[i]);
+    });
+    frame.forEach((f, i) => {
+      const d = f.at && this._arrow2d(f.grad[0], f.grad[1]);
+      X.push(d ? [f.at[0], f.at[0] + d[0]] : []);
+      Y.push(d ? [f.at[1], f.at[1] + d[1]] : []);
+      traces.push(this.idxMap.arrows[i]);
+    });
+    X.push(frame.map((f) => (f.at ? f.at[0] : null)));
+    Y.push(frame.map((f) => (f.at ? f.at[1] : null)));
+    traces.push(this.idxMap.markers);
+    Plotly.animate(
+      this.mapFront,
+      { data: X.map((x, i) => ({ x, y: Y[i] })), traces },
+      { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" },
+    ).catch(() => {});
+  }
+
+  _update3d(frame) {
+    clearTimeout(this.pending3d);
+    this.pending3d = null;
+    this.last3d = performance.now();
+    this.frameHad3d = true; // the next frame's gap tells what this update cost
+    const off = this.zOffset;
+    const X = [];
+    const Y = [];
+    const Z = [];
+    const U = [];
+    const Vv = [];
+    const W = [];
+    const traces = [];
+    frame.forEach((f, i) => {
+      X.push(f.trail.x);
+      Y.push(f.trail.y);
+      Z.push(f.trail.z.map((z) => z + off * 0.5));
+      U.push(undefined);
+      Vv.push(undefined);
+      W.push(undefined);
+      traces.push(this.idx3d.trails[i]);
+    });
+    frame.forEach((f, i) => {
+      const d = f.at && this._arrow3d(f.grad[0], f.grad[1]);
+      X.push(d ? [f.at[0]] : []);
+      Y.push(d ? [f.at[1]] : []);
+      Z.push(d ? [f.at[2] + off] : []);
+      U.push(d ? [d[0]] : []);
+      Vv.push(d ? [d[1]] : []);
+      W.push(d ? [d[2]] : []);
+      traces.push(this.idx3d.cones[i]);
+    });
+    X.push(frame.map((f) => (f.at ? f.at[0] : null)));
+    Y.push(frame.map((f) => (f.at ? f.at[1] : null)));
+    Z.push(frame.map((f) => (f.at ? f.at[2] + off : null)));
+    U.push(undefined);
+    Vv.push(undefined);
+    W.push(undefined);
+    traces.push(this.idx3d.markers);
+    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z, u: U, v: Vv, w: W }, traces).catch(() => {});
+    this.updates3d += 1;
+  }
+
+  /** Draw the latest hiker positions in 3D now (before an export, at a pause). */
+  flush3d() {
+    if (this.lastFrame && this.lastFrame.length === this.hikers.length) this._update3d(this.lastFrame);
+  }
+}

@@ -1,0 +1,169 @@
+// The lesson in the URL: every control is written to the query string (replaceState,
+// so the back button is not flooded) and read back on load, so a link reproduces it.
+//
+//   ?s=himmelblau                         a catalogue surface, or
+//   ?f=x**2%2B3*y**2&xr=-3,3&yr=-3,3      your own formula and ranges
+//   &start=-1,4&race=0&sel=1
+//   &h=adam:lr=0.05:betas=0.9,0.99:c=e6194b[:at=x,y]   one per hiker
+//   &steps=1000&tol=0.0001&noise=0&seed=0&speed=40&logc=1&logl=0&view=basins
+
+import { DEFAULTS, PALETTE, isFormula, makeHiker } from "./state.js";
+import { plain } from "./format.js";
+
+// encodeURIComponent, but keep the characters that read well and are safe in a query value.
+function enc(value) {
+  return encodeURIComponent(value).replace(/%2C/gi, ",").replace(/%3A/gi, ":").replace(/%3D/gi, "=");
+}
+
+function pair(p) {
+  return `${plain(p[0])},${plain(p[1])}`;
+}
+
+function encodeValue(value) {
+  if (Array.isArray(value)) return value.map(plain).join(",");
+  if (typeof value === "boolean") return value ? "1" : "0";
+  return plain(value);
+}
+
+function encodeHiker(hiker, race) {
+  const parts = [hiker.optimizer];
+  for (const [name, value] of Object.entries(hiker.params)) parts.push(`${name}=${encodeValue(value)}`);
+  parts.push(`c=${hiker.colour.replace("#", "")}`);
+  if (!race && hiker.start) parts.push(`at=${pair(hiker.start)}`);
+  return parts.join(":");
+}
+
+/** The state as a query string (without "?"). Defaults are left out to keep links short. */
+export function encodeState(state) {
+  const out = [];
+  const put = (key, value) => out.push(`${key}=${enc(value)}`);
+  if (isFormula(state.surface)) {
+    put("f", state.surface.formula);
+    put("xr", pair(state.surface.x_range));
+    put("yr", pair(state.surface.y_range));
+  } else {
+    put("s", state.surface);
+  }
+  if (state.start) put("start", pair(state.start));
+  if (state.race !== DEFAULTS.race) put("race", state.race ? "1" : "0");
+  for (const hiker of state.hikers) put("h", encodeHiker(hiker, state.race));
+  if (state.selected) put("sel", String(state.selected + 1));
+  if (state.maxSteps !== DEFAULTS.maxSteps) put("steps", String(state.maxSteps));
+  if (state.tolerance !== DEFAULTS.tolerance) put("tol", plain(state.tolerance));
+  if (state.noise !== DEFAULTS.noise) put("noise", plain(state.noise));
+  if (state.seed !== DEFAULTS.seed) put("seed", String(state.seed));
+  if (state.speed !== DEFAULTS.speed) put("speed", plain(state.speed));
+  if (state.logColour !== DEFAULTS.logColour) put("logc", state.logColour ? "1" : "0");
+  if (state.logLoss !== DEFAULTS.logLoss) put("logl", state.logLoss ? "1" : "0");
+  if (state.view !== DEFAULTS.view) put("view", state.view);
+  return out.join("&");
+}
+
+function parseNumber(text) {
+  const value = Number(text);
+  return text !== "" && text !== null && Number.isFinite(value) ? value : null;
+}
+
+function parsePair(text) {
+  if (!text) return null;
+  const parts = text.split(",").map(parseNumber);
+  return parts.length === 2 && parts.every((v) => v !== null) ? parts : null;
+}
+
+function parseHiker(text, optimizers, index, problems) {
+  const [name, ...parts] = text.split(":");
+  const info = optimizers[name];
+  if (!info) {
+    problems.push(`hiker ${index + 1}: unknown optimizer “${name}”`);
+    return null;
+  }
+  const hiker = makeHiker(name, {}, PALETTE[index % PALETTE.length]);
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    const key = part.slice(0, eq);
+    const raw = part.slice(eq + 1);
+    if (key === "c") {
+      if (/^[0-9a-f]{6}$/i.test(raw)) hiker.colour = `#${raw.toLowerCase()}`;
+    } else if (key === "at") {
+      hiker.start = parsePair(raw);
+    } else if (key in info.hyperparameters) {
+      const spec = info.hyperparameters[key];
+      const kind = spec.type || typeof spec.default;
+      let value;
+      if (kind === "boolean") value = raw === "1" || raw === "true";
+      else if (kind === "pair" || Array.isArray(spec.default)) value = parsePair(raw);
+      else value = parseNumber(raw);
+      if (value === null) problems.push(`hiker ${index + 1}: ${key} “${raw}” is not a number`);
+      else hiker.params[key] = value;
+    } else {
+      problems.push(`hiker ${index + 1}: ${info.title} has no setting “${key}”`);
+    }
+  }
+  return hiker;
+}
+
+/**
+ * Read the state from a query string over `base` (the defaults). Returns
+ * `{state, problems}`; problems are messages about parts of the link that were
+ * ignored, shown to the user rather than silently dropped.
+ */
+export function decodeState(search, base, { catalogue, optimizers }) {
+  const q = new URLSearchParams(search);
+  const state = structuredClone(base);
+  const problems = [];
+  if (q.has("f")) {
+    state.surface = {
+      formula: q.get("f"),
+      x_range: parsePair(q.get("xr")) || [-5, 5],
+      y_range: parsePair(q.get("yr")) || [-5, 5],
+    };
+  } else if (q.has("s")) {
+    const name = q.get("s");
+    if (catalogue.some((s) => s.name === name)) state.surface = name;
+    else problems.push(`unknown surface “${name}”`);
+  }
+  if (q.has("start")) state.start = parsePair(q.get("start"));
+  if (q.has("race")) state.race = q.get("race") !== "0";
+  const hikers = q
+    .getAll("h")
+    .map((text, i) => parseHiker(text, optimizers, i, problems))
+    .filter(Boolean);
+  if (hikers.length) state.hikers = hikers.slice(0, 12);
+  const num = (key, field, { min = -Infinity, max = Infinity, integer = false } = {}) => {
+    if (!q.has(key)) return;
+    const value = parseNumber(q.get(key));
+    if (value === null || value < min || value > max || (integer && !Number.isInteger(value))) {
+      problems.push(`${key} “${q.get(key)}” is out of range`);
+    } else state[field] = value;
+  };
+  num("steps", "maxSteps", { min: 1, max: 100000, integer: true });
+  num("tol", "tolerance", { min: 0 });
+  num("noise", "noise", { min: 0 });
+  num("seed", "seed", { min: 0, integer: true });
+  num("speed", "speed", { min: 0.1, max: 1e6 });
+  if (q.has("sel")) {
+    const sel = parseNumber(q.get("sel"));
+    if (sel !== null && sel >= 1 && sel <= state.hikers.length) state.selected = sel - 1;
+  }
+  if (q.has("logc")) state.logColour = q.get("logc") === "1";
+  if (q.has("logl")) state.logLoss = q.get("logl") === "1";
+  if (q.has("view")) state.view = q.get("view") === "basins" ? "basins" : "contour";
+  return { state, problems };
+}
+
+let pending = null;
+
+/** Write the state to the address bar, at most every 150 ms. */
+export function writeUrl(state) {
+  clearTimeout(pending);
+  pending = setTimeout(() => {
+    const query = encodeState(state);
+    const url = `${location.pathname}?${query}`;
+    if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
+  }, 150);
+}
+
+/** The link to this lesson, written now (for "copy link"). */
+export function currentLink(state) {
+  return `${location.origin}${location.pathname}?${encodeState(state)}`;
+}

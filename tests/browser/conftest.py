@@ -1,0 +1,172 @@
+"""Browser tests: the app served by uvicorn on a free port, driven in Debian's Chromium.
+
+Playwright cannot download a browser here, so it drives the system Chromium
+(`CHROMIUM_PATH`, default /usr/bin/chromium). Without it every test in this
+directory is skipped with the reason; `.ci/run` installs it so CI runs them.
+
+Every page opened through the `page` fixture fails its test on a console
+error, an uncaught exception, or a request to any host but the app's own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SKIP_REASON = (
+    f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+    "or point CHROMIUM_PATH at one"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip this directory's tests, with the reason, where there is no Chromium."""
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> str:
+    """The app on a free loopback port, served by uvicorn in a background thread."""
+    import uvicorn
+
+    from app.main import app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is needed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """What went wrong on a page: console errors, uncaught exceptions, foreign requests."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.console: list[str] = []
+        self.exceptions: list[str] = []
+        self.foreign: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.console.append(m.text))
+        page.on("pageerror", lambda e: self.exceptions.append(str(e)))
+        page.on("request", self._request)
+
+    def _request(self, request) -> None:
+        url = request.url
+        if url.startswith(("data:", "blob:")) or url.startswith(self.origin + "/"):
+            return
+        self.foreign.append(url)
+
+    def check(self) -> None:
+        assert not self.exceptions, f"uncaught exceptions: {self.exceptions}"
+        assert not self.console, f"console errors: {self.console}"
+        assert not self.foreign, f"requests to other hosts: {self.foreign}"
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(query="", width=1280, height=800) → a loaded page; its problems fail the test."""
+    contexts = []
+    watchers = []
+
+    def open_(query: str = "", width: int = 1280, height: int = 800):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        problems = PageProblems(live_server)
+        problems.watch(page)
+        watchers.append(problems)
+        page.goto(f"{live_server}/{'?' + query if query else ''}")
+        wait_ready(page)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    for problems in watchers:
+        problems.check()
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("#explorer[data-ready='1']")
+    page.wait_for_function("document.getElementById('explorer').dataset.run === 'idle'")
+
+
+class UI:
+    """Waiting on the page's own state (never on the clock)."""
+
+    ready = staticmethod(wait_ready)
+
+    @staticmethod
+    def run_state(page, state: str, timeout: float = 60_000) -> None:
+        page.wait_for_function(
+            "s => document.getElementById('explorer').dataset.run === s", arg=state, timeout=timeout
+        )
+
+    @staticmethod
+    def done(page, timeout: float = 60_000) -> None:
+        UI.run_state(page, "done", timeout)
+
+    @staticmethod
+    def hikers(page) -> list[dict]:
+        """Each hiker as shown: step, z, status (once arrived) and verdict."""
+        return page.evaluate("window.gradientHiker.shown()")
+
+    @staticmethod
+    def query(page) -> dict[str, list[str]]:
+        from urllib.parse import parse_qs, urlsplit
+
+        return parse_qs(urlsplit(page.url).query)
+
+
+@pytest.fixture
+def ui() -> type[UI]:
+    return UI
