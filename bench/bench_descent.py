@@ -16,19 +16,14 @@ torch is optional: without it the ratios are skipped and only our times print.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
+from server import running_server
 
-ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 5
 
 try:
@@ -37,30 +32,6 @@ try:
     torch.set_default_dtype(torch.float64)
 except ImportError:  # torch is optional
     torch = None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health").status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def best_of(function, repeats: int = REPEATS) -> float:
@@ -228,15 +199,11 @@ def bench_streams_and_health(url: str) -> None:
 
 
 def main() -> None:
-    server, url = start_server()
-    try:
+    with running_server() as url:
         print(f"server: {url}; torch: {torch.__version__ if torch else 'not installed'}")
         bench_descent(url)
         bench_basins(url)
         bench_streams_and_health(url)
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

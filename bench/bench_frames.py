@@ -18,15 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
+from server import running_server
 
 HIKERS = [
     "sgd:lr=0.005",
@@ -50,32 +43,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring time")
@@ -83,39 +50,34 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    server, url = start_server()
     query = "&".join(
         ["s=himmelblau", "tol=0", "steps=20000", "speed=60"]
         + [f"h={h}:c={c}" for h, c in zip(HIKERS, PALETTE, strict=True)]
     )
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{url}/?{query}")
-            page.wait_for_selector("#explorer[data-ready='1']", timeout=60_000)
-            mesh = page.evaluate(
-                "() => { const d = document.getElementById('plot3d').data[0];"
-                " return [d.x.length, d.y.length]; }"
-            )
-            page.click("#run")
-            page.wait_for_function("window.gradientHiker.runner.cursor > 5", timeout=60_000)
-            page.wait_for_timeout(1000)  # warm up: first chunks, shader compilation
-            before = page.evaluate(
-                "() => ({frames: window.gradientHiker.runner.stats.frames,"
-                " updates3d: window.gradientHiker.view.updates3d, t: performance.now()})"
-            )
-            page.wait_for_timeout(args.seconds * 1000)
-            after = page.evaluate(
-                "() => ({frames: window.gradientHiker.runner.stats.frames,"
-                " updates3d: window.gradientHiker.view.updates3d, t: performance.now(),"
-                " cost3d: window.gradientHiker.view.cost3d, playing: document.getElementById("
-                "'explorer').dataset.run, step: window.gradientHiker.runner.cursor})"
-            )
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_server() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{url}/?{query}")
+        page.wait_for_selector("#explorer[data-ready='1']", timeout=60_000)
+        mesh = page.evaluate(
+            "() => { const d = document.getElementById('plot3d').data[0];"
+            " return [d.x.length, d.y.length]; }"
+        )
+        page.click("#run")
+        page.wait_for_function("window.gradientHiker.runner.cursor > 5", timeout=60_000)
+        page.wait_for_timeout(1000)  # warm up: first chunks, shader compilation
+        before = page.evaluate(
+            "() => ({frames: window.gradientHiker.runner.stats.frames,"
+            " updates3d: window.gradientHiker.view.updates3d, t: performance.now()})"
+        )
+        page.wait_for_timeout(args.seconds * 1000)
+        after = page.evaluate(
+            "() => ({frames: window.gradientHiker.runner.stats.frames,"
+            " updates3d: window.gradientHiker.view.updates3d, t: performance.now(),"
+            " cost3d: window.gradientHiker.view.cost3d, playing: document.getElementById("
+            "'explorer').dataset.run, step: window.gradientHiker.runner.cursor})"
+        )
+        browser.close()
 
     seconds = (after["t"] - before["t"]) / 1000
     fps = (after["frames"] - before["frames"]) / seconds

@@ -26,8 +26,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import asyncio
 import json
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
+from server import running_server  # noqa: E402  (bench/server.py, beside this file)
 
 from app.main import app  # noqa: E402
 from app.nets import datasets  # noqa: E402
@@ -137,12 +136,6 @@ def bench_train_and_landscape() -> None:
 # --- live sessions on a real server ----------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def live_sessions(port: int, sessions: int = 8, seconds: float = 8.0) -> None:
     import httpx
     import websockets
@@ -204,32 +197,8 @@ def bench_live() -> None:
     except ImportError:
         print("3. live sessions skipped: needs the httpx and websockets packages")
         return
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        asyncio.run(live_sessions(port))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_server() as url:
+        asyncio.run(live_sessions(int(url.rsplit(":", 1)[1])))
 
 
 if __name__ == "__main__":
