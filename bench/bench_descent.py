@@ -9,6 +9,7 @@
    (target: ≤ 0.5×).
 3. 16 concurrent 20,000-step streams while /api/health keeps answering
    (target: p95 < 250 ms).
+4. How soon the first chunk of a 100,000-step stream arrives (target: ~100 ms).
 
 The server runs in its own process (python -m app) on a free loopback port.
 torch is optional: without it the ratios are skipped and only our times print.
@@ -160,6 +161,29 @@ def bench_basins(url: str) -> None:
         )
 
 
+def bench_first_chunk(url: str) -> None:
+    body = {
+        "surface": "rosenbrock",
+        "runs": [{"optimizer": "sgd", "lr": 1e-4, "start": [-1.2, 1.0]}],
+        "max_steps": 100_000,
+        "tolerance": 0,
+    }
+    with httpx.Client(timeout=120) as http:
+        started = time.perf_counter()
+        with http.stream("POST", f"{url}/api/descent/stream", json=body) as response:
+            for line in response.iter_lines():
+                if '"frames"' in line:
+                    first = time.perf_counter() - started
+                    break
+        started = time.perf_counter()
+        http.post(f"{url}/api/descent", json=body).raise_for_status()
+        whole = time.perf_counter() - started
+    print(
+        f"4. a 100,000-step run: first streamed chunk after {first * 1e3:.1f} ms; the whole run "
+        f"as one response {whole * 1e3:.0f} ms (first chunk / whole = {first / whole:.4f})"
+    )
+
+
 def bench_streams_and_health(url: str) -> None:
     streams, steps = 16, 20_000
     body = {
@@ -204,6 +228,7 @@ def main() -> None:
         bench_descent(url)
         bench_basins(url)
         bench_streams_and_health(url)
+        bench_first_chunk(url)
 
 
 if __name__ == "__main__":
