@@ -188,3 +188,61 @@ def test_closing_the_socket_stops_the_work(client):
     epoch = connection.session.training.epoch
     time.sleep(0.2)
     assert connection.session.training.epoch == epoch < 20000
+
+
+def test_a_paced_run_trains_at_its_pace_and_the_pace_can_change(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "epochs": 20000, "epochs_per_second": 20})
+        receive_until(ws, "state")
+        started, epoch = time.perf_counter(), 0
+        while time.perf_counter() - started < 1.0:
+            epoch = receive(ws)["epoch"]
+        elapsed = time.perf_counter() - started
+        assert 5 <= epoch <= 20 * elapsed + 6  # about 20 a second, not thousands
+        ws.send_json({"type": "set", "epochs_per_second": 0})  # 0: as fast as it goes
+        state = receive_until(ws, "state")[-1]
+        assert state["epochs_per_second"] is None and state["hyperparameters"]["lr"] == 0.03
+        while (message := receive(ws))["epoch"] < 500:
+            assert message["type"] == "epoch"
+        ws.send_json({"type": "set", "epochs_per_second": 5})
+        receive_until(ws, "state")
+        ws.send_json({"type": "pause"})
+        paused = receive_until(ws, "state")[-1]["epoch"]
+        ws.send_json({"type": "step", "epochs": 40})  # a step is never paced
+        assert receive(ws)["epoch"] == paused + 40
+
+
+def test_weights_on_request_are_the_current_weights_and_gradient(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "paused": True, "l2": 0.01})
+        receive_until(ws, "state")
+        ws.send_json({"type": "step", "epochs": 7})
+        receive_until(ws, "state")
+        ws.send_json({"type": "weights"})
+        snapshot = receive(ws)
+        ws.send_json({"type": "set", "l2": 0.5})  # a new objective: its gradient is measured anew
+        receive(ws)
+        ws.send_json({"type": "weights"})
+        after = receive(ws)
+        ws.send_json({"type": "stop"})
+        receive(ws)
+        ws.send_json({"type": "weights"})
+        assert receive(ws)["detail"][0]["type"] == "no_session"
+
+    assert snapshot["type"] == "weights" and snapshot["epoch"] == 7
+    split = datasets.split(datasets.generate("xor", 60, 0.1, seed=1), 0.2, seed=1)
+    training = Training(
+        split,
+        MLP.initialised([4], "tanh", seed=2),
+        TrainSettings("adam", optim.resolve("adam", {"lr": 0.03}), epochs=60, l2=0.01, seed=2),
+    )
+    loop = training.run()
+    for _ in range(8):
+        next(loop)
+    assert snapshot["weights"] == training.weights()
+    net = training.net
+    for l2, reply in ((0.01, snapshot), (0.5, after)):
+        net.loss_and_gradient(split.train.x, split.train.y, "classification", l2)
+        assert [g["W"] for g in reply["gradients"]] == [w.tolist() for w in net.dW]
+        assert [g["b"] for g in reply["gradients"]] == [b.tolist() for b in net.db]
+    assert after["weights"] == snapshot["weights"]

@@ -1,9 +1,11 @@
 """``WS /ws/train``: the live training session the network page uses.
 
 The client sends ``start`` (a train body), ``pause``, ``resume``, ``step``
-(``epochs``), ``set`` (optimizer hyperparameters, ``optimizer``, ``l2``) and
-``stop``; the server sends ``start``, ``epoch`` (the newest record plus the
-``history`` since the last message), ``done``, ``state`` and ``error``.
+(``epochs``), ``set`` (optimizer hyperparameters, ``optimizer``, ``l2``,
+``epochs_per_second``), ``weights`` and ``stop``; the server sends ``start``,
+``epoch`` (the newest record plus the ``history`` since the last message),
+``done``, ``state``, ``weights`` (the current weights and gradient, on request)
+and ``error``.
 
 Training runs in the shared workers (``app.api.compute``) a chunk at a time
 (about 1/30 s), so the event loop stays free, messages go out at most ~30 times
@@ -31,6 +33,7 @@ router = APIRouter(tags=["live"])
 
 CHUNK_SECONDS = 0.03  # training between two messages
 MESSAGE_INTERVAL = 1 / 30  # at most ~30 messages a second
+MAX_EPOCHS_PER_SECOND = 1e6
 connections: set[Connection] = set()  # the open sockets (for monitoring and tests)
 
 
@@ -40,6 +43,13 @@ class StartMessage(TrainRequest):
 
     type: Literal["start"]
     paused: bool = Field(False, description="start paused (then send step or resume)")
+    epochs_per_second: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_EPOCHS_PER_SECOND,
+        allow_inf_nan=False,
+        description="train at most this fast while running (null or 0: as fast as it goes)",
+    )
 
     def check_boundary_values(self) -> None:
         pass
@@ -58,7 +68,7 @@ class StepMessage(BaseModel):
 
 class ControlMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["pause", "resume", "stop"]
+    type: Literal["pause", "resume", "stop", "weights"]
 
 
 class SetMessage(BaseModel):
@@ -68,6 +78,9 @@ class SetMessage(BaseModel):
     type: Literal["set"]
     optimizer: str | None = None
     l2: float | None = Field(None, ge=0, le=limits.MAX_L2, allow_inf_nan=False)
+    epochs_per_second: float | None = Field(
+        None, ge=0, le=MAX_EPOCHS_PER_SECOND, allow_inf_nan=False, description="0: no limit"
+    )
 
 
 MESSAGES = {
@@ -77,6 +90,7 @@ MESSAGES = {
     "resume": ControlMessage,
     "stop": ControlMessage,
     "set": SetMessage,
+    "weights": ControlMessage,
 }
 
 
@@ -116,7 +130,9 @@ def dumps(message: dict) -> str:
 def _open_session(message: StartMessage) -> tuple[LiveSession, list[str]]:
     """Build the run and its opening messages (in a worker thread: it measures epoch 0)."""
     training = Training(message.dataset.load(), message.network.build(), message.settings())
-    session = LiveSession(training, paused=message.paused)
+    session = LiveSession(
+        training, paused=message.paused, epochs_per_second=message.epochs_per_second
+    )
     return session, [dumps(m) for m in session.opening_messages()]
 
 
@@ -217,6 +233,9 @@ class Connection:
                 f"the run has ended ({session.training.status}); send start for a new run",
                 "run_ended",
             )
+        if message.type == "weights":
+            await self.send(await compute.run(session.snapshot))
+            return
         if message.type == "pause":
             session.pause()
         elif message.type == "resume":
@@ -235,8 +254,13 @@ class Connection:
             hyperparameters = session.set(optimizer, dict(message.model_extra or {}), message.l2)
         except optim.OptimizerSpecError as error:
             raise MessageError.at([error.field], error.message, "optimizer_spec") from None
+        if message.epochs_per_second is not None:
+            session.set_pace(message.epochs_per_second)
         return session.state(
-            optimizer=optimizer, hyperparameters=hyperparameters, l2=session.training.settings.l2
+            optimizer=optimizer,
+            hyperparameters=hyperparameters,
+            l2=session.training.settings.l2,
+            epochs_per_second=session.epochs_per_second,
         )
 
 

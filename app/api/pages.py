@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from app import __version__
+from app import __version__, limits
 from app.api.schemas import MeshRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,8 +19,26 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(include_in_schema=False)
 
 # The header's nav, in order: (page id, path, title). A new page adds its line
-# here, e.g. ("network", "/network", "Network"), and passes its id as active_page.
-NAV_LINKS: list[tuple[str, str, str]] = [("surfaces", "/", "Surfaces")]
+# here and passes its id as active_page.
+NAV_LINKS: list[tuple[str, str, str]] = [
+    ("surfaces", "/", "Surfaces"),
+    ("network", "/network", "Network"),
+]
+
+# The bounds the network page checks before asking (the server checks them again).
+NETWORK_LIMITS = {
+    "max_hidden_layers": limits.MAX_HIDDEN_LAYERS,
+    "max_hidden_units": limits.MAX_HIDDEN_UNITS,
+    "min_points": limits.MIN_DATASET_POINTS,
+    "max_points": limits.MAX_DATASET_POINTS,
+    "max_noise": limits.MAX_DATASET_NOISE,
+    "max_test_fraction": limits.MAX_TEST_FRACTION,
+    "max_epochs": limits.MAX_EPOCHS,
+    "max_l2": limits.MAX_L2,
+    "max_network_work": limits.MAX_NETWORK_WORK,
+    "max_optimizer_steps": limits.MAX_OPTIMIZER_STEPS,
+    "max_trajectory_values": limits.MAX_TRAJECTORY_VALUES,
+}
 
 
 def page_context(active_page: str, **extra: Any) -> dict[str, Any]:
@@ -32,6 +50,13 @@ def page_context(active_page: str, **extra: Any) -> dict[str, Any]:
 def surface_page(request: Request) -> HTMLResponse:
     """The surface explorer."""
     return templates.TemplateResponse(request, "index.html", page_context("surfaces"))
+
+
+@router.get("/network", response_class=HTMLResponse)
+def network_page(request: Request) -> HTMLResponse:
+    """The network trainer: a small network trained live over WS /ws/train."""
+    context = page_context("network", limits=NETWORK_LIMITS)
+    return templates.TemplateResponse(request, "network.html", context)
 
 
 @router.get("/favicon.ico")

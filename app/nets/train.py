@@ -195,6 +195,19 @@ class Training:
     def weights(self) -> list[dict]:
         return self.net.weights()
 
+    @quiet
+    def gradient(self) -> list[dict]:
+        """∇(loss + penalty) at the current weights on all training points, as
+        [{"W", "b"}, …] like ``weights`` (the gradient whose norms the record gives)."""
+        if not self._gradient_is_current:
+            train = self.data.train
+            self.net.loss_and_gradient(train.x, train.y, self.data.task, self.settings.l2)
+            self._gradient_is_current = True
+        dW, db = self.net.dW, self.net.db
+        return [
+            {"W": finite_or_none(w), "b": finite_or_none(b)} for w, b in zip(dW, db, strict=True)
+        ]
+
     # --- changes mid-run (the live session) ------------------------------------
 
     def set_optimizer(self, name: str, hyperparameters: dict) -> None:

@@ -28,6 +28,15 @@ const FIELD_WORDS = {
   start: "start point",
   betas: "betas",
   resolution: "resolution",
+  // the network page's fields
+  n: "number of points",
+  test_fraction: "test share",
+  hidden: "hidden layers",
+  batch_size: "batch size",
+  epochs: "epochs",
+  l2: "L2",
+  epsilon: "nudge size ε",
+  record_every: "record every",
 };
 
 /** "body.runs.1.lr" → "hiker 2, learning rate". */

@@ -42,3 +42,13 @@ export function texVec([a, b], digits = 4) {
 export function plain(value) {
   return String(Number(Number(value).toPrecision(12)));
 }
+
+const SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉";
+
+/** 12 → "₁₂", for names like W₁₂ in plain text. */
+export function subscript(n) {
+  return String(n)
+    .split("")
+    .map((d) => SUBSCRIPT_DIGITS[Number(d)] ?? d)
+    .join("");
+}

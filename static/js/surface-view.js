@@ -10,6 +10,7 @@
 //   - 3D:  one Plotly.restyle per update. A WebGL frame can be slow (software
 //          rendering in headless browsers costs ~0.3 s), so 3D updates are paced
 //          by their measured cost and never block the rest of the animation.
+// The network page reuses it for a loss landscape, with its own axis names (`labels`).
 
 const Plotly = window.Plotly;
 
@@ -54,8 +55,8 @@ function finiteRange(z) {
  * Colour values for the mesh: z itself, or log10(z − zmin + δ) when the range is
  * huge (Rosenbrock), with colour-bar ticks labelled in f.
  */
-function colourValues(z, [lo, hi], log) {
-  if (!log) return { values: z, colorbar: { title: { text: "f", side: "right" } } };
+function colourValues(z, [lo, hi], log, name = "f") {
+  if (!log) return { values: z, colorbar: { title: { text: name, side: "right" } } };
   const delta = Math.max((hi - lo) * 1e-6, 1e-12);
   const t = (v) => Math.log10(v - lo + delta);
   const values = z.map((row) => row.map((v) => (v === null ? null : t(v))));
@@ -67,7 +68,7 @@ function colourValues(z, [lo, hi], log) {
   }
   return {
     values,
-    colorbar: { title: { text: "f (log)", side: "right" }, tickvals, ticktext },
+    colorbar: { title: { text: `${name} (log)`, side: "right" }, tickvals, ticktext },
   };
 }
 
@@ -116,8 +117,12 @@ function minimaTraces(minima, z3d, zOffset) {
   return traces;
 }
 
+/** Axis names: the surface explorer's f(x, y) unless a page says otherwise. */
+const LABELS = { x: "x", y: "y", f: "f", z: "f(x, y)" };
+
 export class SurfaceView {
-  constructor(el3d, elMap, { onMapClick, hoverEl }) {
+  constructor(el3d, elMap, { onMapClick = () => {}, hoverEl, labels = {} }) {
+    this.labels = { ...LABELS, ...labels };
     this.el3d = el3d;
     this.elMap = elMap;
     this.hoverEl = hoverEl;
@@ -169,7 +174,8 @@ export class SurfaceView {
       return best;
     };
     const f = this.mesh.z[nearest(this.mesh.y, y)][nearest(this.mesh.x, x)];
-    let text = `x ${x.toPrecision(3)}, y ${y.toPrecision(3)}: f ≈ ${f === null ? "not finite" : Number(f.toPrecision(4))}`;
+    const L = this.labels;
+    let text = `${L.x} ${x.toPrecision(3)}, ${L.y} ${y.toPrecision(3)}: ${L.f} ≈ ${f === null ? "not finite" : Number(f.toPrecision(4))}`;
     if (this.basins) {
       const cell = this.basins.text[nearest(this.basins.y, y)][nearest(this.basins.x, x)];
       text += ` · from here ${cell.split("<br>")[1] || ""}`;
@@ -190,7 +196,8 @@ export class SurfaceView {
     const xs = surface.x_range[1] - surface.x_range[0];
     const ys = surface.y_range[1] - surface.y_range[0];
     this.aspect = { x: 1, y: Math.min(2, Math.max(0.5, ys / xs)), z: 0.75 };
-    const colour = colourValues(mesh.z, this.zRange, logColour);
+    const L = this.labels;
+    const colour = colourValues(mesh.z, this.zRange, logColour, L.f);
     const surface3d = {
       type: "surface",
       x: mesh.x,
@@ -199,7 +206,7 @@ export class SurfaceView {
       surfacecolor: logColour ? colour.values : undefined,
       colorscale: "Viridis",
       showscale: false,
-      hovertemplate: "x %{x:.3f}<br>y %{y:.3f}<br>f %{z:.4g}<extra></extra>",
+      hovertemplate: `${L.x} %{x:.3f}<br>${L.y} %{y:.3f}<br>${L.f} %{z:.4g}<extra></extra>`,
       contours: { z: { show: true, usecolormap: true, project: { z: false }, width: 1 } },
       name: "surface",
     };
@@ -210,9 +217,9 @@ export class SurfaceView {
       paper_bgcolor: "rgba(0,0,0,0)",
       uirevision: "keep-camera",
       scene: {
-        xaxis: { title: { text: "x" }, range: surface.x_range, autorange: false },
-        yaxis: { title: { text: "y" }, range: surface.y_range, autorange: false },
-        zaxis: { title: { text: "f(x, y)" }, range: [zlo, zhi + (zhi - zlo) * 0.05], autorange: false },
+        xaxis: { title: { text: L.x }, range: surface.x_range, autorange: false },
+        yaxis: { title: { text: L.y }, range: surface.y_range, autorange: false },
+        zaxis: { title: { text: L.z }, range: [zlo, zhi + (zhi - zlo) * 0.05], autorange: false },
         aspectmode: "manual",
         aspectratio: this.aspect,
         camera: { eye: { x: 1.3, y: -1.45, z: 0.95 } },
@@ -255,7 +262,7 @@ export class SurfaceView {
           y: mesh.y,
           z: colour.values,
           customdata: logColour ? mesh.z : undefined,
-          hovertemplate: `x %{x:.3f}<br>y %{y:.3f}<br>f %{${logColour ? "customdata" : "z"}:.4g}<extra></extra>`,
+          hovertemplate: `${L.x} %{x:.3f}<br>${L.y} %{y:.3f}<br>${L.f} %{${logColour ? "customdata" : "z"}:.4g}<extra></extra>`,
           colorscale: "Viridis",
           ncontours: 26,
           line: { width: 0.6, color: "rgba(255,255,255,0.35)" },
@@ -277,14 +284,14 @@ export class SurfaceView {
     // Both layers share fixed margins (no auto-expansion) so their axes line up exactly.
     const axes = (visible) => ({
       xaxis: {
-        title: { text: visible ? "x" : "", standoff: 4 },
+        title: { text: visible ? L.x : "", standoff: 4 },
         range: surface.x_range,
         fixedrange: true,
         zeroline: false,
         visible,
       },
       yaxis: {
-        title: { text: visible ? "y" : "", standoff: 4 },
+        title: { text: visible ? L.y : "", standoff: 4 },
         range: surface.y_range,
         fixedrange: true,
         zeroline: false,

@@ -1,0 +1,127 @@
+// The dataset plot: training points (circles) and test points (diamonds) coloured
+// by label, over a heatmap of what the network says at every place: the
+// probability of the orange class (classification) or ŷ (regression). The plot is
+// drawn once per run; while training only the heatmap's z is restyled.
+// A click on the plot reports the data coordinates (for drawing points).
+
+const Plotly = window.Plotly;
+
+export const CLASS_COLOURS = ["#0877bd", "#f59322"]; // class 0 blue, class 1 orange (as in the Playground)
+const SCALE = [
+  [0, "#0877bd"],
+  [0.5, "#f4f5f6"],
+  [1, "#f59322"],
+];
+
+const CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
+
+export class DataView {
+  constructor(el, { onClick }) {
+    this.el = el;
+    this.ranges = null;
+    this.drawn = Promise.resolve(); // a restyle waits for the plot it changes
+    this.cost = 0; // measured cost of one heatmap update, ms
+    // Plotly's drag layer covers the plot area and takes every click: read the
+    // position off it (the axes are fixed, so a fraction of it is a coordinate).
+    el.addEventListener("click", (event) => {
+      const point = this._dataPoint(event);
+      if (point) onClick(point, event);
+    });
+  }
+
+  _dataPoint(event) {
+    const layer = event.target.closest && event.target.closest(".nsewdrag");
+    if (!layer || !this.ranges) return null;
+    const rect = layer.getBoundingClientRect();
+    const fx = (event.clientX - rect.left) / rect.width;
+    const fy = (event.clientY - rect.top) / rect.height;
+    if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return null;
+    const [x0, x1] = this.ranges.x;
+    const [y0, y1] = this.ranges.y;
+    return [x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)];
+  }
+
+  /**
+   * Draw a new run's data: `task`, `train` and `test` ({x, y}), the boundary
+   * `grid` ({x, y} axes) and its first `boundary`.
+   */
+  async draw({ task, train, test, grid, boundary }) {
+    this.task = task;
+    this.ranges = { x: [grid.x[0], grid.x[grid.x.length - 1]], y: [grid.y[0], grid.y[grid.y.length - 1]] };
+    const classify = task === "classification";
+    // regression: one colour scale for targets and ŷ, symmetric about 0
+    const all = [...train.y, ...test.y];
+    const m = classify ? 1 : Math.max(0.1, ...all.map(Math.abs)) * 1.1;
+    const [zmin, zmax] = classify ? [0, 1] : [-m, m];
+    const colourOf = (y) => (classify ? CLASS_COLOURS[y ? 1 : 0] : y);
+    const points = (set, name, marker) => ({
+      type: "scatter",
+      mode: "markers",
+      x: set.x.map((p) => p[0]),
+      y: set.x.map((p) => p[1]),
+      marker: {
+        ...marker,
+        color: set.y.map(colourOf),
+        ...(classify ? {} : { colorscale: SCALE, cmin: zmin, cmax: zmax }),
+      },
+      customdata: set.y,
+      hovertemplate: `${name}: (%{x:.2f}, %{y:.2f}) ${classify ? "class %{customdata}" : "y = %{customdata:.3f}"}<extra></extra>`,
+      name,
+    });
+    const heatmap = {
+      type: "heatmap",
+      x: grid.x,
+      y: grid.y,
+      z: boundary,
+      zmin,
+      zmax,
+      colorscale: SCALE,
+      opacity: 0.85,
+      showscale: false,
+      zsmooth: "best",
+      hovertemplate: `x₁ %{x:.2f}, x₂ %{y:.2f}<br>${classify ? "p(orange) %{z:.2f}" : "ŷ %{z:.3f}"}<extra></extra>`,
+      name: classify ? "p(class 1)" : "ŷ",
+    };
+    const axis = (title, range) => ({
+      title: { text: title, standoff: 2 },
+      range,
+      fixedrange: true,
+      zeroline: false,
+      showgrid: false,
+      ticks: "outside",
+      ticklen: 3,
+    });
+    const layout = {
+      margin: { l: 36, r: 8, t: 8, b: 34 },
+      showlegend: false,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#f4f5f6",
+      dragmode: false,
+      hovermode: "closest",
+      xaxis: { ...axis("x₁", this.ranges.x), constrain: "domain" },
+      yaxis: { ...axis("x₂", this.ranges.y), scaleanchor: "x", scaleratio: 1, constrain: "domain" },
+    };
+    this.drawn = Plotly.react(
+      this.el,
+      [
+        heatmap,
+        points(train, "train", { size: 7, symbol: "circle", line: { color: "#ffffff", width: 1 } }),
+        points(test, "test", { size: 9, symbol: "diamond", line: { color: "#1d2330", width: 1.5 } }),
+      ],
+      layout,
+      CONFIG,
+    );
+    await this.drawn;
+  }
+
+  /** The newest boundary (one heatmap restyle; the caller paces these by `cost`). */
+  setBoundary(boundary) {
+    if (!this.ranges) return;
+    this.drawn.then(() => {
+      const started = performance.now();
+      Plotly.restyle(this.el, { z: [boundary] }, [0]).catch(() => {});
+      const cost = performance.now() - started;
+      this.cost = this.cost ? 0.8 * this.cost + 0.2 * cost : cost;
+    });
+  }
+}
