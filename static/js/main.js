@@ -16,10 +16,10 @@ import {
   renderHikerList,
   renderHyperFields,
   setFieldError,
-  sliderToLr,
   sliderToSpeed,
   speedToSlider,
   updateBadges,
+  wireLearningRate,
 } from "./controls.js";
 import { EquationPanel } from "./equations.js";
 import { exportCsv, exportJson, exportLayeredPng, exportPng } from "./export.js";
@@ -799,22 +799,7 @@ function bindControls() {
     setFieldError($("lr-input"), $("lr-error"), null);
     hikersChanged();
   };
-  $("lr-slider").addEventListener("input", (e) => {
-    $("lr-input").value = plain(sliderToLr(Number(e.target.value)));
-  });
-  $("lr-slider").addEventListener("change", (e) => applyLr(sliderToLr(Number(e.target.value)), "slider"));
-  $("lr-input").addEventListener("change", () => {
-    const r = readNumber($("lr-input"), { name: "The learning rate", positive: true, max: 1e6 });
-    if (r.error) {
-      const text =
-        Number($("lr-input").value) < 0
-          ? `The learning rate must be positive: it is the size of each step downhill (got ${$("lr-input").value}).`
-          : r.error;
-      setFieldError($("lr-input"), $("lr-error"), text);
-      return;
-    }
-    applyLr(r.value, "input");
-  });
+  wireLearningRate(applyLr);
 
   $("hyper-fields").addEventListener("change", () => {
     const hiker = s().hikers[s().selected];

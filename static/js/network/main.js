@@ -16,7 +16,7 @@ import {
   readNumber,
   renderHyperFields,
   setFieldError,
-  sliderToLr,
+  wireLearningRate,
 } from "../controls.js";
 import { fmt, plain } from "../format.js";
 import { installShortcuts } from "../keyboard.js";
@@ -735,23 +735,7 @@ function bindControls() {
     setFieldError($("lr-input"), $("lr-error"), null);
     applyHyperparameters({ lr: value });
   };
-  $("lr-slider").addEventListener(
-    "input",
-    (e) => ($("lr-input").value = plain(sliderToLr(Number(e.target.value)))),
-  );
-  $("lr-slider").addEventListener("change", (e) => applyLr(sliderToLr(Number(e.target.value)), "slider"));
-  $("lr-input").addEventListener("change", () => {
-    const r = readNumber($("lr-input"), { name: "The learning rate", positive: true, max: 1e6 });
-    if (r.error) {
-      const text =
-        Number($("lr-input").value) < 0
-          ? `The learning rate must be positive: it is the size of each step downhill (got ${$("lr-input").value}).`
-          : r.error;
-      setFieldError($("lr-input"), $("lr-error"), text);
-      return;
-    }
-    applyLr(r.value, "input");
-  });
+  wireLearningRate(applyLr);
   $("hyper-fields").addEventListener("change", () => {
     const info = app.optimizers[s().optimizer];
     const read = readHyperFields($("hyper-fields"), info);
