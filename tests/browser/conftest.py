@@ -11,6 +11,7 @@ error, an uncaught exception, or a request to any host but the app's own.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,22 +84,25 @@ class PageProblems:
         assert not self.foreign, f"requests to other hosts: {self.foreign}"
 
 
-@pytest.fixture
-def open_page(browser, live_server):
-    """open_page(query="", width=1280, height=800) → a loaded page; its problems fail the test."""
-    contexts = []
-    watchers = []
+@contextmanager
+def page_opener(browser, origin: str, path: str, ready):
+    """open_(query="", width=1280, height=800) → the page at ``path``, once ``ready(page)``.
+
+    Each page gets its own browser context; on leaving, every page's problems
+    (PageProblems) fail the test.
+    """
+    contexts, watchers = [], []
 
     def open_(query: str = "", width: int = 1280, height: int = 800):
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
-        problems = PageProblems(live_server)
+        problems = PageProblems(origin)
         problems.watch(page)
         watchers.append(problems)
-        page.goto(f"{live_server}/{'?' + query if query else ''}")
-        wait_ready(page)
+        page.goto(f"{origin}{path}{'?' + query if query else ''}")
+        ready(page)
         return page
 
     yield open_
@@ -106,6 +110,13 @@ def open_page(browser, live_server):
         context.close()
     for problems in watchers:
         problems.check()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(query="", width=1280, height=800) → the surface explorer, loaded."""
+    with page_opener(browser, live_server, "/", wait_ready) as open_:
+        yield open_
 
 
 def wait_ready(page) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import PageProblems
+from tests.browser.conftest import page_opener
 
 RUN = "document.getElementById('netpage').dataset.run"
 EPOCH = "Number(document.getElementById('netpage').dataset.epoch)"
@@ -29,25 +29,8 @@ def wait_network_ready(page) -> None:
 @pytest.fixture
 def open_network(browser, live_server):
     """open_network(query="", width=1280, height=800) → the network page, loaded and paused."""
-    contexts, watchers = [], []
-
-    def open_(query: str = "", width: int = 1280, height: int = 800):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        problems = PageProblems(live_server)
-        problems.watch(page)
-        watchers.append(problems)
-        page.goto(f"{live_server}/network{'?' + query if query else ''}")
-        wait_network_ready(page)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    for problems in watchers:
-        problems.check()
+    with page_opener(browser, live_server, "/network", wait_network_ready) as open_:
+        yield open_
 
 
 def epoch(page) -> int:
@@ -240,6 +223,7 @@ def test_the_url_restores_data_network_and_settings(open_network):
     page.select_option("#speed", "100")
     page.wait_for_function(
         "location.search.includes('l2=0.001') && location.search.includes('bs=16')"
+        " && location.search.includes('speed=100')"
     )
     q = query(page)
     assert q["ds"] == ["moons"] and q["noise"] == ["0.3"] and q["hidden"] == ["16,16,5"]
@@ -273,6 +257,8 @@ def test_points_drawn_by_clicking_are_trained_on_and_kept_in_the_link(open_netwo
     # the plot shows [-6, 6]²: a quarter across and a quarter down is (-3, 3)
     page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])
     page.wait_for_function(f"{NP}.info && {NP}.info.train.y.length === 21")
+    # Measured again: a drawn point may change what stands above the plot.
+    box = page.locator("#data-plot .nsewdrag").bounding_box()
     page.keyboard.down("Shift")  # shift-click: the other colour
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
     page.keyboard.up("Shift")
