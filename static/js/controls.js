@@ -283,3 +283,17 @@ export function wireLearningRate(apply) {
     apply(r.value, "input");
   });
 }
+
+/** The hyperparameter inputs' values for `info`, or null after showing what is wrong. */
+export function readHyperFieldsChecked(info) {
+  const fields = document.getElementById("hyper-fields");
+  const box = document.getElementById("hyper-error");
+  const read = readHyperFields(fields, info);
+  fields.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  if (read.error) {
+    setFieldError(read.input, box, read.error);
+    return null;
+  }
+  setFieldError(null, box, null);
+  return read.params;
+}

@@ -11,7 +11,7 @@ import {
   fillOptimizerSelect,
   fillSurfaceSelect,
   lrToSlider,
-  readHyperFields,
+  readHyperFieldsChecked,
   readNumber,
   renderHikerList,
   renderHyperFields,
@@ -803,18 +803,10 @@ function bindControls() {
 
   $("hyper-fields").addEventListener("change", () => {
     const hiker = s().hikers[s().selected];
-    const info = app.optimizers[hiker.optimizer];
-    const read = readHyperFields($("hyper-fields"), info);
-    $("hyper-fields")
-      .querySelectorAll("[aria-invalid]")
-      .forEach((el) => el.removeAttribute("aria-invalid"));
-    if (read.error) {
-      setFieldError(read.input, $("hyper-error"), read.error);
-      return;
-    }
-    setFieldError(null, $("hyper-error"), null);
+    const params = readHyperFieldsChecked(app.optimizers[hiker.optimizer]);
+    if (!params) return;
     const lr = hiker.params.lr;
-    hiker.params = lr === undefined ? read.params : { lr, ...read.params };
+    hiker.params = lr === undefined ? params : { lr, ...params };
     hikersChanged();
   });
 

@@ -12,7 +12,7 @@ import { ApiError, describeLoc, getJSON, postJSON } from "../api.js";
 import {
   fillOptimizerSelect,
   lrToSlider,
-  readHyperFields,
+  readHyperFieldsChecked,
   readNumber,
   renderHyperFields,
   setFieldError,
@@ -737,18 +737,10 @@ function bindControls() {
   };
   wireLearningRate(applyLr);
   $("hyper-fields").addEventListener("change", () => {
-    const info = app.optimizers[s().optimizer];
-    const read = readHyperFields($("hyper-fields"), info);
-    $("hyper-fields")
-      .querySelectorAll("[aria-invalid]")
-      .forEach((el) => el.removeAttribute("aria-invalid"));
-    if (read.error) {
-      setFieldError(read.input, $("hyper-error"), read.error);
-      return;
-    }
-    setFieldError(null, $("hyper-error"), null);
+    const params = readHyperFieldsChecked(app.optimizers[s().optimizer]);
+    if (!params) return;
     const lr = s().params.lr;
-    s().params = lr === undefined ? read.params : { lr, ...read.params };
+    s().params = lr === undefined ? params : { lr, ...params };
     applyHyperparameters({ optimizer: s().optimizer, ...hyperparameters(s(), app.optimizers) });
   });
   $("batch").addEventListener("change", (e) => {
