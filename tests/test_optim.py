@@ -53,17 +53,21 @@ def _torch_surfaces(torch):
     }
 
 
-def torch_path(torch, f, start, name, hyper, steps):
-    """The reference: torch.optim on a float64 tensor, gradients by autograd."""
-    classes = {
+def torch_optimizer(torch, name: str):
+    """The torch.optim class of one of our optimizer names."""
+    return {
         "sgd": torch.optim.SGD,
         "adagrad": torch.optim.Adagrad,
         "rmsprop": torch.optim.RMSprop,
         "adam": torch.optim.Adam,
         "adamw": torch.optim.AdamW,
-    }
+    }[name]
+
+
+def torch_path(torch, f, start, name, hyper, steps):
+    """The reference: torch.optim on a float64 tensor, gradients by autograd."""
     point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    optimizer = classes[name]([point], **hyper)
+    optimizer = torch_optimizer(torch, name)([point], **hyper)
     path = [point.detach().clone()]
     for _ in range(steps):
         optimizer.zero_grad()
@@ -100,8 +104,7 @@ def test_optimizer_on_network_shaped_parameters_matches_torch(torch, name, given
     params = [rng.normal(size=s) for s in shapes]
     tensors = [torch.tensor(p, requires_grad=True) for p in params]
     ours = optim.Optimizer(name, optim.resolve(name, given), params)
-    classes = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
-    reference = getattr(torch.optim, classes.get(name, "AdamW"))(tensors, **given)
+    reference = torch_optimizer(torch, name)(tensors, **given)
     for _ in range(30):
         loss = sum(((t**2).sum() * 0.5 + t.sin().sum()) for t in tensors)
         reference.zero_grad()
@@ -144,15 +147,8 @@ def test_compacting_ended_hikers_changes_nothing():
 
 
 def test_defaults_are_torch_defaults(torch):
-    classes = {
-        "sgd": torch.optim.SGD,
-        "adagrad": torch.optim.Adagrad,
-        "rmsprop": torch.optim.RMSprop,
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-    }
     for name, info in optim.OPTIMIZERS.items():
-        reference = classes[name]([torch.zeros(1, requires_grad=True)]).defaults
+        reference = torch_optimizer(torch, name)([torch.zeros(1, requires_grad=True)]).defaults
         for field, hyper in info.hyperparameters.items():
             expected = reference[field]
             default = list(hyper.default) if isinstance(hyper.default, tuple) else hyper.default
@@ -198,14 +194,8 @@ def test_invalid_hyperparameters_are_refused(name, given, field):
     ],
 )
 def test_torch_refuses_what_we_refuse(torch, name, given):
-    classes = {
-        "sgd": torch.optim.SGD,
-        "adagrad": torch.optim.Adagrad,
-        "rmsprop": torch.optim.RMSprop,
-        "adam": torch.optim.Adam,
-    }
     with pytest.raises(ValueError):
-        classes[name]([torch.zeros(1, requires_grad=True)], **given)
+        torch_optimizer(torch, name)([torch.zeros(1, requires_grad=True)], **given)
 
 
 def test_changing_hyperparameters_keeps_state():

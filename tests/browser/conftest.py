@@ -154,3 +154,15 @@ class UI:
 @pytest.fixture
 def ui() -> type[UI]:
     return UI
+
+
+def unlabelled_controls(page) -> list[str]:
+    """The visible controls a screen reader could not name (no label, aria or text)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button')]
+          .filter(el => el.offsetParent !== null || el.type === 'radio')
+          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                        && !el.getAttribute('aria-labelledby')
+                        && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+          .map(el => el.id || el.outerHTML.slice(0, 60))"""
+    )

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import page_opener
+from tests.browser.conftest import page_opener, unlabelled_controls
 
 RUN = "document.getElementById('netpage').dataset.run"
 EPOCH = "Number(document.getElementById('netpage').dataset.epoch)"
@@ -67,15 +67,7 @@ def test_open_from_the_surface_page_and_back_everything_labelled(open_page):
     assert traces[0] == ["heatmap", 40] and traces[1][1] + traces[2][1] == 200
     assert page.locator("#diagram svg circle").count() == 35
     assert page.locator(".explain-grid .katex").count() == 4
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input, select, textarea, button')]
-          .filter(el => el.offsetParent !== null || el.type === 'radio')
-          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                        && !el.getAttribute('aria-labelledby')
-                        && !(el.tagName === 'BUTTON' && el.textContent.trim()))
-          .map(el => el.id || el.outerHTML.slice(0, 60))"""
-    )
-    assert unlabelled == []
+    assert unlabelled_controls(page) == []
     page.click(".site-nav a:text-is('Surfaces')")
     page.wait_for_selector("#explorer[data-ready='1']")
 

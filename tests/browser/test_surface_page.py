@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import unlabelled_controls
+
 RUN_STATE = "document.getElementById('explorer').dataset.run"
 
 
@@ -31,15 +33,7 @@ def test_page_loads_typesets_and_labels_every_control(open_page):
     for box in ("#formula-f", "#formula-gx", "#formula-gy", "#equation [data-eq-body]"):
         assert page.locator(f"{box} .katex").count() == 1, box
     assert "Gradient descent" in page.inner_text("#readout-body")
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input, select, textarea, button')]
-          .filter(el => el.offsetParent !== null || el.type === 'radio')
-          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                        && !el.getAttribute('aria-labelledby')
-                        && !(el.tagName === 'BUTTON' && el.textContent.trim()))
-          .map(el => el.id || el.outerHTML.slice(0, 60))"""
-    )
-    assert unlabelled == []
+    assert unlabelled_controls(page) == []
 
 
 def test_pick_himmelblau_and_watch_the_hiker_walk_down_to_convergence(open_page, ui):
