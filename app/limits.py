@@ -57,3 +57,10 @@ MAX_NETWORK_WORK = 10_000_000_000
 MAX_OPTIMIZER_STEPS = 200_000  # epochs × minibatches per epoch
 MAX_BOUNDARY_VALUES = 2_000_000  # recorded epochs × boundary_resolution² in one response
 MAX_TRAJECTORY_VALUES = 2_000_000  # landscape: recorded epochs × weights kept for PCA
+
+# Serving (issue 8: a server a class can share)
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # a request body; over it: 413 before parsing
+MAX_ERROR_EXCERPT = 80  # characters of a bad input echoed in an error body
+FORMULA_COMPILE_SECONDS = 2.0  # wall-time budget of one formula compile (parse, diff, compile)
+MAX_WS_MESSAGE_BYTES = 1024 * 1024  # one WebSocket message from a client
+MAX_WS_INBOX_BYTES = 2 * 1024 * 1024  # client messages waiting in one session's inbox

@@ -1,19 +1,47 @@
-"""Strict, fast JSON responses built from numpy arrays."""
+"""Strict, fast JSON responses built from numpy arrays.
+
+Big responses (a 64-run descent is tens of MB) are built and encoded by orjson,
+which writes numpy arrays directly, in a compute worker: the event loop only
+sends the bytes.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi.responses import JSONResponse, Response
+
+from app.api import compute
+
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+def encode(content: Any) -> bytes:
+    """Strict JSON bytes. orjson writes NaN and ±Infinity as null, so a response never
+    carries them; the builders turn every non-finite value into null on purpose."""
+    return orjson.dumps(content, option=_OPTIONS)
 
 
 class StrictJSONResponse(JSONResponse):
-    """JSON that can never contain NaN or Infinity (serialising one is a server bug)."""
+    """JSON that can never contain NaN or Infinity, encoded by orjson."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+        return encode(content)
+
+
+async def json_response(
+    build: Callable[..., Any], *args: Any, status_code: int = 200
+) -> Response:
+    """``build(*args)`` encoded as JSON, both done in a compute worker (off the event loop)."""
+
+    def build_and_encode() -> bytes:
+        return encode(build(*args))
+
+    body = await compute.run(build_and_encode)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 def finite_or_none(values: np.ndarray) -> list:
