@@ -1,7 +1,9 @@
 """The request models of API.md's "Small networks": validating a request is checking the contract.
 
-Every model forbids unknown fields; bounds come from ``app.limits``; a request over
-a bound (network size, epochs, points, total work) is a 422 naming the bound.
+Every model forbids unknown fields and takes JSON's own types only (strict: "10" is
+not a number, true is not 1; a float field takes an integer); bounds come from
+``app.limits``; a request over a bound (network size, epochs, points, total work) is
+a 422 naming the bound.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ Activation = Literal[ACTIVATIONS]
 
 
 def _strict(*examples: dict) -> ConfigDict:
-    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+    return ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": list(examples)})
+
+
+def excerpt(text: str, limit: int = limits.MAX_ERROR_EXCERPT) -> str:
+    """``text``, cut to ``limit`` characters: what an error message may quote of an input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_magnitude(loc: tuple, values, what: str) -> None:
@@ -85,8 +92,9 @@ class DatasetSpec(BaseModel):
             if self.name not in datasets.DATASETS:
                 raise field_error(
                     ("name",),
-                    f"unknown dataset {self.name!r}; choose one of {', '.join(datasets.DATASETS)}",
-                    input_value=self.name,
+                    f"unknown dataset {excerpt(self.name)!r}; "
+                    f"choose one of {', '.join(datasets.DATASETS)}",
+                    input_value=excerpt(self.name),
                 )
             return self
         for generated in ("n", "noise", "seed"):
@@ -142,7 +150,7 @@ def _array(values) -> np.ndarray:
 class LayerWeights(BaseModel):
     """One layer's weights: ``W`` of shape (fan_in, fan_out) and ``b`` of length fan_out."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     W: list[list[Number]]
     b: list[Number]

@@ -4,9 +4,12 @@ The network has 2 inputs and 1 output. Hidden layer ``l`` computes
 
     z_l = h_{l-1} @ W_l + b_l        h_l = act(z_l)          (h_0 = x)
 
-and the output layer is linear: ``ŷ = z_L``. ``forward`` keeps every layer's
-input and output; ``backward`` walks the layers from the top, each line one
-step of the chain rule, and leaves ∂L/∂W_l and ∂L/∂b_l for every layer.
+and the output layer is linear: ``ŷ = z_L``. ``forward`` (asked to, by
+``loss_and_gradient``) keeps every layer's input; ``backward`` walks the layers
+from the top, each line one step of the chain rule, leaves ∂L/∂W_l and ∂L/∂b_l
+for every layer, and lets the kept inputs go: a network between two steps holds
+its weights and gradient only, never a pass's activations (a 100×100 boundary
+through 8 layers of 64 units would be 40 MB).
 
 All weights live in one flat vector ``theta`` (W_1, b_1, W_2, b_2, … each
 row-major), and ``W[l]``, ``b[l]`` are views into it; the gradient lives in
@@ -157,21 +160,27 @@ class MLP:
 
     # --- forward and backward ----------------------------------------------------
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """ŷ for each row of x (n, 2), keeping each layer's input for backward."""
+    def forward(self, x: np.ndarray, for_backward: bool = False) -> np.ndarray:
+        """ŷ for each row of x (n, 2); ``for_backward`` keeps each layer's input for backward."""
         self.forward_passes += 1
         last = len(self.W) - 1
         h = x
         self._inputs = []
         for layer, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
-            self._inputs.append(h)
+            if for_backward:
+                self._inputs.append(h)
             z = h @ W
             z += b  # z_l = h_{l-1} W_l + b_l
             h = z if layer == last else activate(self.activation, z)  # h_l = act(z_l)
         return h[:, 0]
 
     def backward(self, d_out: np.ndarray) -> None:
-        """From ∂L/∂ŷ (n,), fill ``grad`` with ∂L/∂W_l and ∂L/∂b_l, top layer first."""
+        """From ∂L/∂ŷ (n,), fill ``grad`` with ∂L/∂W_l and ∂L/∂b_l, top layer first.
+
+        It uses up the inputs the last ``forward(x, for_backward=True)`` kept.
+        """
+        if len(self._inputs) != len(self.W):
+            raise RuntimeError("backward needs a forward pass with for_backward=True first")
         self.backward_passes += 1
         ones = np.ones(len(d_out))
         dz = d_out[:, None]  # the output layer is linear: ∂L/∂z_L = ∂L/∂ŷ
@@ -182,6 +191,7 @@ class MLP:
             if layer > 0:
                 dh = dz @ self.W[layer].T  # ∂L/∂h_{l-1} = ∂L/∂z_l · W_lᵀ
                 dz = dh * slope(self.activation, h_in)  # ∂L/∂z_{l-1} = ∂L/∂h_{l-1} ⊙ act'(z_{l-1})
+        self._inputs = []  # the pass's activations are no longer needed
 
     def penalty(self, l2: float) -> float:
         """L2 regularisation: l2 · Σ‖W_l‖² / 2 over the weight matrices (not the biases)."""
@@ -191,7 +201,7 @@ class MLP:
 
     def loss_and_gradient(self, x, y, task: str, l2: float = 0.0) -> tuple[float, np.ndarray]:
         """The data loss at x, y and ŷ; ``grad`` becomes ∇(loss + penalty)."""
-        out = self.forward(x)
+        out = self.forward(x, for_backward=True)
         loss, d_out = loss_and_slope(task, out, y)
         self.backward(d_out)
         if l2 != 0:

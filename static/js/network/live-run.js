@@ -7,7 +7,11 @@
 //  - after a new `start`, messages of the old run may still be in flight: they are
 //    dropped until the new run's `start` (or an `error` refusing it) arrives;
 //  - a run resumed after a lost connection starts again from the last weights
-//    seen, so its epochs are counted on from there (`epochOffset`).
+//    seen, so its epochs are counted on from there (`epochOffset`);
+//  - a socket the server closes says why (`closeReason`, in plain words): it is
+//    full (1013), the session sat idle, the page's origin is not allowed (1008),
+//    a message was too big (1009). A finished run loses nothing by it: the next
+//    start connects anew.
 
 export const CONNECTING = "connecting";
 export const PAUSED = "paused";
@@ -19,6 +23,19 @@ export const REFUSED = "refused"; // the server refused the run's settings
 
 function socketUrl() {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/train`;
+}
+
+/** Why a socket closed, in plain words; null when it was simply lost. */
+function closeReason(event, opened) {
+  if (event.reason) return event.reason; // the server's own words (full, idle)
+  if (event.code === 1013)
+    return "The server has as many live training sessions as it allows; try again in a minute.";
+  if (event.code === 1008)
+    return "The server refused this page: its address is not among the origins the server allows.";
+  if (event.code === 1009)
+    return "A message was too big for the server, which closed the connection.";
+  if (!opened) return "The server could not be reached, or it refused the connection.";
+  return null;
 }
 
 export class LiveRun {
@@ -37,26 +54,33 @@ export class LiveRun {
     this.hasSession = false; // the server holds a run we may talk to
     this.finished = false;
     this.weightsInFlight = false;
+    this.closeReason = null; // why the last socket closed (null: lost, or still open)
   }
 
   connect() {
     const ws = new WebSocket(socketUrl());
+    let opened = false;
     this.ws = ws;
+    this.closeReason = null;
     ws.addEventListener("open", () => {
+      opened = true;
       for (const text of this.outbox) ws.send(text);
       this.outbox = [];
     });
     ws.addEventListener("message", (event) => {
       if (this.ws === ws) this._receive(JSON.parse(event.data));
     });
-    // A close we did not ask for (server gone, network down) is a lost connection.
-    ws.addEventListener("close", () => {
+    // A close we did not ask for (server gone, full or idle, network down) loses the run,
+    // unless it had ended anyway or none could start.
+    ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.outbox = [];
       this.hasSession = false;
       this.awaitingStart = false;
       this.weightsInFlight = false;
-      this._setPhase(LOST);
+      this.closeReason = closeReason(event, opened);
+      if (!this.finished && this.phase !== REFUSED) this._setPhase(LOST);
     });
   }
 
