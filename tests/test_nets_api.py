@@ -224,6 +224,44 @@ def test_bad_train_requests_are_422_naming_the_field(client, change, loc):
     assert loc in error_locs(body)
 
 
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"epochs": "10"}, ["body", "epochs"]),
+        ({"epochs": True}, ["body", "epochs"]),
+        ({"epochs": 10.0}, ["body", "epochs"]),
+        ({"l2": "0.1"}, ["body", "l2"]),
+        ({"boundary_resolution": False}, ["body", "boundary_resolution"]),
+        ({"dataset": {"name": "xor", "n": "60"}}, ["body", "dataset", "n"]),
+        ({"dataset": {"name": "xor", "noise": "0.1"}}, ["body", "dataset", "noise"]),
+        ({"network": {"hidden": ["4"]}}, ["body", "network", "hidden", 0]),
+        ({"network": {"hidden": [4], "seed": True}}, ["body", "network", "seed"]),
+        (
+            {"dataset": {"x": [[0, 0], ["1", 1]], "y": [0, 1], "task": "regression"}},
+            ["body", "dataset", "x", 1, 0],
+        ),
+        (
+            {"network": {"weights": [{"W": [[True], [2]], "b": [0]}]}},
+            ["body", "network", "weights", 0, "W", 0, 0],
+        ),
+    ],
+)
+def test_types_are_strict(client, change, loc):
+    """JSON's own types only: a string is not a number, true is not 1, 10.0 is not an integer."""
+    body = post(client, "/api/train", {**SMALL, **change}, 422)
+    assert loc in error_locs(body)
+
+
+def test_a_float_field_takes_a_json_integer(client):
+    inline = {"x": [[0, 0], [1, 1], [1, 0], [0, 1]], "y": [0, 0, 1, 1], "task": "classification"}
+    weights = [{"W": [[1, -1], [2, 0]], "b": [0, 1]}, {"W": [[1], [1]], "b": [0]}]
+    body = {**SMALL, "dataset": inline, "network": {"weights": weights}, "l2": 0}
+    assert post(client, "/api/train", body)["status"] == "completed"
+    body = {**SMALL, "dataset": {"name": "xor", "noise": 0}, "epsilon": 1}
+    del body["epochs"]
+    assert post(client, "/api/network/gradients", body)["parameters"] == 17
+
+
 def test_inline_points_are_bounded():
     from app.api.net_schemas import DatasetSpec
 

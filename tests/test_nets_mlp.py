@@ -116,6 +116,22 @@ def test_weights_are_views_into_one_flat_vector():
     assert net.n_parameters == (2 + 1) * 3 + (3 + 1) * 2 + (2 + 1) * 1
 
 
+def test_a_pass_keeps_its_activations_only_until_backward():
+    """Between steps a network holds its weights and gradient, not a pass's activations
+    (a live session sits paused for minutes), and backward needs a forward kept for it."""
+    net = random_net([6, 5], "tanh")
+    data = data_for("classification")
+    net.loss_and_gradient(data.x, data.y, "classification")
+    first = net.grad.copy()
+    net.forward(data.x)  # a prediction only (the test set, the boundary)
+    with pytest.raises(RuntimeError, match="for_backward"):
+        net.backward(np.ones(len(data.y)))
+    net.loss_and_gradient(data.x, data.y, "classification")
+    with pytest.raises(RuntimeError, match="for_backward"):
+        net.backward(np.ones(len(data.y)))  # the kept inputs went with the first backward
+    np.testing.assert_array_equal(net.grad, first)
+
+
 def test_forward_many_equals_forward_row_by_row():
     net = random_net([5, 4], "sigmoid")
     data = data_for("classification", n=30)
