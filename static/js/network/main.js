@@ -332,7 +332,9 @@ function onPhase(phase) {
   if (phase === LOST) {
     const at = app.snapshot ? app.snapshot.epoch : 0;
     $("connection-text").textContent =
-      `The connection to the server was lost at epoch ${run.epoch}. ` +
+      (run.closeReason
+        ? `${run.closeReason} `
+        : `The connection to the server was lost at epoch ${run.epoch}. `) +
       (at > 0
         ? `Reconnect to carry on from epoch ${at}, the last weights seen (the optimizer's running averages start afresh).`
         : "Reconnect to start again.");
@@ -466,7 +468,7 @@ function showRunState() {
         : `Paused at epoch ${epoch} — Resume goes on, Step trains one epoch.`,
     [DONE]: `Done: ${epoch} epochs, the end of this run. Train again starts from epoch 0.`,
     [DIVERGED]: `Diverged in epoch ${epoch + 1}: the loss stopped being finite. Shown: epoch ${epoch}, the last finite network. Try a smaller learning rate.`,
-    [LOST]: `Connection lost at epoch ${epoch}.`,
+    [LOST]: `${run.closeReason ? "Disconnected" : "Connection lost"} at epoch ${epoch}.`,
     [REFUSED]: "Not training: fix the settings (see the message above).",
   };
   status(texts[phase]);
