@@ -281,11 +281,12 @@ def origin_allowed(websocket: WebSocket) -> bool:
 def _duration(seconds: float) -> str:
     if seconds >= 120 and seconds % 60 == 0:
         return f"{seconds / 60:g} minutes"
-    return f"{seconds:g} seconds"
+    return "1 second" if seconds == 1 else f"{seconds:g} seconds"
 
 
 def full_reason(sessions: int) -> str:
-    return f"The server has {sessions} live training sessions, its limit; try again in a minute."
+    counted = "1 live training session" if sessions == 1 else f"{sessions} live training sessions"
+    return f"The server has {counted}, its limit; try again in a minute."
 
 
 def idle_reason(seconds: float) -> str:
