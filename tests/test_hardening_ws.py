@@ -99,6 +99,25 @@ def test_bad_messages_get_a_short_error_and_the_session_goes_on(client, text, lo
         session_goes_on(ws)
 
 
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ({"type": ["start"]}, "(an array)"),
+        ({"type": {"start": 1}}, "(an object)"),
+        ({"type": 3}, "(a number)"),
+        ({"type": None}, "(null)"),
+        ({"type": "fly"}, "(the string 'fly')"),
+        ({"epochs": 3}, "(missing)"),
+    ],
+)
+def test_a_bad_type_is_named_in_the_error(client, message, says):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json(message)
+        error = error_of(ws)
+        assert error["msg"].startswith("type must be one of start, step, pause")
+        assert error["msg"].endswith(says)
+
+
 def test_an_unknown_hyperparameter_with_a_huge_name_is_quoted_short(client):
     with client.websocket_connect("/ws/train") as ws:
         ws.send_json(START)
@@ -218,7 +237,14 @@ def test_a_float_field_takes_a_json_integer(client):
 
 @pytest.mark.parametrize(
     "origin",
-    ["http://evil.example", "http://testserver:8080", "https://testserver", "null", "nonsense"],
+    [
+        "http://evil.example",
+        "http://testserver:8080",
+        "https://testserver",
+        "http://evil.example@testserver",
+        "null",
+        "nonsense",
+    ],
 )
 def test_a_page_from_another_origin_is_refused_before_the_handshake(client, origin):
     with pytest.raises(WebSocketDisconnect) as refused:

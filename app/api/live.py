@@ -141,6 +141,8 @@ def error_detail(loc, msg: str, error_type: str) -> dict:
 
 
 def _json_kind(value) -> str:
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
@@ -258,7 +260,7 @@ def _origin_key(origin: str) -> tuple[str, str, int] | None:
         port = parts.port or DEFAULT_PORTS.get(scheme)
     except ValueError:  # a port that is not a number
         return None
-    if scheme not in DEFAULT_PORTS or not host:
+    if scheme not in DEFAULT_PORTS or not host or parts.username is not None:
         return None
     return scheme, host, port
 
