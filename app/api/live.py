@@ -311,6 +311,10 @@ def _open_session(message: StartMessage) -> tuple[LiveSession, list[str]]:
     return session, [dumps(m) for m in session.opening_messages()]
 
 
+def _snapshot(session: LiveSession) -> str:
+    return dumps(session.snapshot())
+
+
 def _advance(session: LiveSession) -> list[str]:
     return [dumps(m) for m in session.advance(CHUNK_SECONDS)]
 
@@ -424,8 +428,8 @@ class Connection:
                 f"the run has ended ({session.training.status}); send start for a new run",
                 "run_ended",
             )
-        if message.type == "weights":
-            await self.send(await compute.run(session.snapshot))
+        if message.type == "weights":  # ~1 MB of JSON for the largest network: built off the loop
+            await self.websocket.send_text(await compute.run(_snapshot, session))
             return
         if message.type == "pause":
             session.pause()
