@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from app import __version__
 from app.api import descent, live, nets, pages, surfaces
 from app.api.responses import StrictJSONResponse, without_non_finite
 from app.surfaces import warm_catalogue
+from app.surfaces.compiler import compiler as formula_compiler
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
@@ -28,7 +30,11 @@ async def lifespan(app: FastAPI):
     # Compiling a formula (SymPy → numpy) takes a moment; do the catalogue's in
     # the background at start-up so the first descent on any surface is quick.
     threading.Thread(target=warm_catalogue, daemon=True).start()
+    # Users' formulas compile in worker processes (app/surfaces/compiler.py), started
+    # now in the background and stopped with the server.
+    formula_compiler.start()
     yield
+    await asyncio.to_thread(formula_compiler.stop)
 
 
 app = FastAPI(

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.surfaces.formula import FormulaError, compile_formula, parse
+from app import limits
+from app.surfaces import formula as formula_module
+from app.surfaces.formula import (
+    CompiledSource,
+    FormulaError,
+    FormulaTooComplex,
+    build_formula,
+    compile_formula,
+    compile_source,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +195,7 @@ def test_any_text_either_compiles_or_is_refused_cleanly(text):
     try:
         formula = compile_formula(text)
     except FormulaError as error:
-        assert 0 <= error.position <= len(text)
+        assert error.position is None or 0 <= error.position <= len(text)
         return
     f, gx, gy = formula.value_and_gradient(np.linspace(-2, 2, 7), np.linspace(-1, 3, 7))
     assert f.shape == gx.shape == gy.shape == (7,)
@@ -197,4 +207,97 @@ def test_arbitrary_unicode_never_crashes(text):
     try:
         compile_formula(text)
     except FormulaError as error:
-        assert 0 <= error.position <= max(len(text), 500)
+        assert error.position is None or 0 <= error.position <= max(len(text), 500)
+
+
+# Exact bounds on constants: magnitude at most 1e300 (evaluated to any precision, so
+# pi**1000 is caught), tiny is fine, and every constant part is real.
+@pytest.mark.parametrize(
+    ("text", "position", "fragment"),
+    [
+        ("pi**1000", 0, "too large"),
+        ("e**1000", 0, "too large"),
+        ("exp(1000) + x", 0, "too large"),
+        ("x + 2**(pi*1000)", 4, "too large"),
+        ("1e301", 0, "too large"),
+        ("x*10**300*10**300", 0, "too large"),
+        ("acos(2)", 0, "not a real number"),
+        ("x + acos(2)", 4, "not a real number"),
+        ("(-8)^(1/3)", 0, "not a real number"),
+        ("log(-1)", 0, "not a real number"),
+        ("sqrt(-4)", 0, "not a real number"),
+        ("asin(1.0000000000000002)", 0, "not a real number"),
+        ("y * tan(pi/2)", 4, "undefined"),
+    ],
+)
+def test_constants_are_bounded_and_real(text, position, fragment):
+    with pytest.raises(FormulaError) as error:
+        compile_formula(text)
+    assert fragment in error.value.message and error.value.position == position
+    assert error.value.error_type == "formula_error"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2**-1000", 2.0**-1000),
+        ("x*2**-1000", 2.0**-1000),
+        ("(2**-1000)**1000 + x", 1.0),  # far below a float's range: 0, no 300,000-digit number
+        ("x/10**300/10**300", 0.0),
+        ("pi**-1000 + x", 1.0),
+        ("10**300", 1e300),
+        ("cos(acos(1))", 1.0),
+    ],
+)
+def test_tiny_constants_are_fine(text, expected):
+    value = compile_formula(text).value(np.array([1.0]), np.array([1.0]))[0]
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_compiled_source_is_plain_data_and_rebuilds_the_same_formula():
+    import pickle
+
+    source = compile_source("sin(x) * y^2")
+    assert isinstance(source, CompiledSource)
+    assert pickle.loads(pickle.dumps(source)) == source
+    for code in (source.value, source.value_and_gradient, source.hessian):
+        assert code.startswith("def _lambdifygenerated(x, y):")
+    rebuilt = build_formula("sin(x) * y^2", source)
+    x, y = np.array([0.3, -1.2]), np.array([2.0, 0.5])
+    f, gx, gy = rebuilt.value_and_gradient(x, y)
+    np.testing.assert_allclose(f, np.sin(x) * y**2)
+    np.testing.assert_allclose(gx, np.cos(x) * y**2)
+    np.testing.assert_allclose(gy, 2 * np.sin(x) * y)
+    hxx, hxy, hyy = rebuilt.hessian(x, y)
+    np.testing.assert_allclose(hxx, -np.sin(x) * y**2)
+    np.testing.assert_allclose(hxy, 2 * np.cos(x) * y)
+    np.testing.assert_allclose(hyy, 2 * np.sin(x))
+    # The Formula keeps numpy functions and LaTeX, no SymPy tree.
+    assert not any("sympy" in type(v).__module__ for v in vars(rebuilt).values())
+
+
+@pytest.mark.parametrize(("bound", "name"), [(6, "f"), (8, "∂f/∂x"), (12, "∂²f/∂x²")])
+def test_f_its_gradient_and_its_hessian_are_bounded_in_size(monkeypatch, bound, name):
+    monkeypatch.setattr(limits, "MAX_DERIVATIVE_OPS", bound)
+    with pytest.raises(FormulaTooComplex) as error:
+        compile_source("sin(x*x) * exp(y)")
+    assert error.value.message.startswith(f"{name} would have more than {bound} operations")
+    assert error.value.error_type == "formula_too_complex" and error.value.position is None
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "fragment"),
+    [
+        (RecursionError, FormulaTooComplex, "nested too deeply"),
+        (MemoryError, FormulaTooComplex, "memory"),
+        (ValueError, FormulaError, "SymPy could not compile"),
+    ],
+)
+def test_any_sympy_failure_is_a_formula_error(monkeypatch, failure, kind, fragment):
+    def failing(*args, **kwargs):
+        raise failure("deep inside SymPy")
+
+    monkeypatch.setattr(formula_module.sympy, "diff", failing)
+    with pytest.raises(kind) as error:
+        compile_source("x * y")
+    assert fragment in error.value.message

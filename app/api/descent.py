@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 
-from app import descent, optim
+from app import descent, optim, surfaces
 from app.api import compute
-from app.api.responses import StrictJSONResponse, finite_or_none
-from app.api.schemas import BasinsRequest, DescentRequest, RunSpec, surface_json, with_examples
+from app.api.responses import StrictJSONResponse, finite_or_none, json_response
+from app.api.schemas import (
+    BasinsRequest,
+    DescentRequest,
+    RunSpec,
+    check_starts,
+    resolve_surface,
+    surface_json,
+    with_examples,
+)
 
 DescentBody = Annotated[DescentRequest, with_examples(DescentRequest)]
 
@@ -43,9 +52,28 @@ def _label(spec: RunSpec) -> str:
     return f"{title}, lr {spec.hyperparameters['lr']:g}"
 
 
-def _make_descent(body: DescentRequest) -> descent.Descent:
+@dataclass(frozen=True)
+class ResolvedDescent:
+    """A descent request whose surface is resolved and whose starts are checked."""
+
+    body: DescentRequest
+    surface: surfaces.Surface
+
+
+async def resolved_descent(body: DescentBody) -> ResolvedDescent:
+    """Resolve the surface (compiling a formula off the loop) and check the starts: a
+    dependency, so a refusal is a 422 before a stream's first line is sent."""
+    surface = await resolve_surface(body.surface)
+    await check_starts(body, surface)
+    return ResolvedDescent(body, surface)
+
+
+Resolved = Annotated[ResolvedDescent, Depends(resolved_descent)]
+
+
+def _make_descent(body: DescentRequest, surface: surfaces.Surface) -> descent.Descent:
     return descent.Descent(
-        body.surface_model,
+        surface,
         np.array([spec.start for spec in body.runs], dtype=float),
         [(spec.optimizer, spec.hyperparameters) for spec in body.runs],
         body.max_steps,
@@ -92,19 +120,20 @@ def _descent_response(body: DescentRequest, result: descent.Descent, paths: list
 
 
 @router.post("/descent", response_class=StrictJSONResponse)
-async def run_descent(body: DescentBody) -> StrictJSONResponse:
+async def run_descent(resolved: Resolved) -> Response:
     """Run up to 64 hikers at once (one batch) and return every path whole."""
-    result = _make_descent(body)
+    body = resolved.body
+    result = await compute.run(_make_descent, body, resolved.surface)
     paths = descent.Paths(result.count)
     # Computed in turns of about 50 ms, like the streams, so no request holds a
     # worker for long.
     async for chunk in compute.iterate(result.chunks()):
         paths.add(chunk)
-    return StrictJSONResponse(await compute.run(_descent_response, body, result, paths.arrays()))
+    return await json_response(_descent_response, body, result, paths.arrays())
 
 
 @router.post("/descent/stream")
-async def stream_descent(body: DescentBody) -> AsyncIterator[dict[str, Any]]:
+async def stream_descent(resolved: Resolved) -> AsyncIterator[dict[str, Any]]:
     """The same runs as /api/descent, streamed as JSON Lines while they compute.
 
     ``start``, then ``frames`` chunks (consecutive points of one run, from
@@ -112,7 +141,8 @@ async def stream_descent(body: DescentBody) -> AsyncIterator[dict[str, Any]]:
     a few steps; a client that disconnects stops the computation (Starlette stops
     pulling from this generator when a send fails, so no further chunk is computed).
     """
-    result = _make_descent(body)
+    body = resolved.body
+    result = await compute.run(_make_descent, body, resolved.surface)
     yield {
         "type": "start",
         "surface": surface_json(body.surface),
@@ -150,16 +180,17 @@ def _basin_response(result: descent.BasinMap, surface) -> dict[str, Any]:
 @router.post("/basins", response_class=StrictJSONResponse)
 async def basin_map(
     body: Annotated[BasinsRequest, with_examples(BasinsRequest)],
-) -> StrictJSONResponse:
+) -> Response:
     """Which minimum each start of a grid leads to, every start run at once.
 
     ``minimum[i][j]`` is the index into the surface's minima reached from
     (x[j], y[i]), or -1; a run counts for a minimum when it converged within 1%
     of the domain's span of it. ``final_z`` is null where a start is not finite.
     """
-    surface = body.surface_model
+    surface = await resolve_surface(body.surface)
     spec = body.optimizer
-    result = descent.basin_descent(
+    result = await compute.run(
+        descent.basin_descent,
         surface,
         spec.optimizer,
         spec.hyperparameters,
@@ -169,5 +200,5 @@ async def basin_map(
     )
     async for _ in compute.iterate(result.chunks(record=False)):
         pass
-    basins = descent.basin_map(result, body.resolution)
-    return StrictJSONResponse(await compute.run(_basin_response, basins, surface))
+    basins = await compute.run(descent.basin_map, result, body.resolution)
+    return await json_response(_basin_response, basins, surface)

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from app import __version__, limits
-from app.api.schemas import MeshRequest
+from app.api.schemas import MeshRequest, resolve_surface
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -66,20 +67,29 @@ def favicon() -> FileResponse:
 
 
 @router.post("/page/check-surface")
-def check_surface(surface: Annotated[Any, Body(embed=True)]) -> dict:
+async def check_surface(surface: Annotated[Any, Body(embed=True)]) -> dict:
     """Check a surface spec the user typed, answering 200 either way.
 
-    The same validation as every /api endpoint that takes a surface (so the same
-    messages and character positions), but a typo in the formula box is an
-    expected answer for the page, not a failed request: a 422 would put a
-    "Failed to load resource" error in the browser console every time.
+    The same validation and resolution as every /api endpoint that takes a surface
+    (so the same messages and character positions; a formula compiled within its
+    budget, off the event loop), but a typo in the formula box is an expected answer
+    for the page, not a failed request: a 422 would put a "Failed to load resource"
+    error in the browser console every time.
     """
     try:
-        MeshRequest.model_validate({"surface": surface, "resolution": 2})
+        request = MeshRequest.model_validate({"surface": surface, "resolution": 2})
     except ValidationError as error:
         detail = [
             {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"], "ctx": e.get("ctx")}
             for e in error.errors(include_url=False, include_input=False)
         ]
         return {"ok": False, "detail": jsonable_encoder(detail, custom_encoder={Exception: str})}
+    try:
+        await resolve_surface(request.surface)
+    except RequestValidationError as error:
+        detail = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"], "ctx": e.get("ctx")}
+            for e in error.errors()
+        ]
+        return {"ok": False, "detail": jsonable_encoder(detail)}
     return {"ok": True, "detail": []}

@@ -1,7 +1,13 @@
 """The request models of API.md: validating a request is checking the contract.
 
 Bounds come from ``app.limits``; every model forbids unknown fields so a typo
-is a 422, never silently ignored.
+is a 422, never silently ignored, and types are strict: "10" is not a number and
+true is not 1 (a float field still takes an integer).
+
+Validation only does cheap checks, on the event loop. A formula is compiled
+later, by ``resolve_surface`` / ``compile_or_422``: in a worker process with a
+time budget (app/surfaces/compiler.py), its minima found in a compute thread;
+their refusals are 422s of the same shape.
 """
 
 from __future__ import annotations
@@ -10,13 +16,22 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Body
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app import limits, optim, surfaces
+from app.api import compute
 from app.api.errors import field_error
+from app.surfaces.compiler import compiler
+from app.surfaces.formula import check_characters
 
-STRICT = ConfigDict(extra="forbid")
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def strict(**config) -> ConfigDict:
+    """A model's config: unknown fields refused, strict types, plus ``config``."""
+    return ConfigDict(STRICT, **config)
 
 
 class OptimizerSpec(BaseModel):
@@ -28,7 +43,8 @@ class OptimizerSpec(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="allow",
+        extra="allow",  # the hyperparameters, checked (strictly) by optim.resolve
+        strict=True,
         json_schema_extra={"examples": [{"optimizer": "adam", "lr": 0.05}]},
     )
 
@@ -79,8 +95,7 @@ def check_range(loc: tuple, value: list[float]) -> None:
 class FormulaSurface(BaseModel):
     """A user's surface: ``{"formula": "x**2 + y**2", "x_range": [-3, 3], "y_range": [-3, 3]}``."""
 
-    model_config = ConfigDict(
-        extra="forbid",
+    model_config = strict(
         json_schema_extra={
             "examples": [{"formula": "x**2 + 3*y**2", "x_range": [-3, 3], "y_range": [-3, 3]}]
         },
@@ -91,21 +106,38 @@ class FormulaSurface(BaseModel):
     y_range: Range = [-5.0, 5.0]
 
     @model_validator(mode="after")
-    def _compile(self) -> FormulaSurface:
+    def _check(self) -> FormulaSurface:
         check_range(("x_range",), self.x_range)
         check_range(("y_range",), self.y_range)
-        compile_checked(self.formula, ("formula",))
+        check_formula_text(self.formula, ("formula",))
         return self
 
 
-def compile_checked(text: str, loc: tuple) -> surfaces.Formula:
-    """Compile a formula, turning a FormulaError into a 422 at ``loc`` with its position."""
+def check_formula_text(text: str, loc: tuple) -> None:
+    """The cheap part of a formula's checks (length, characters), at validation."""
     try:
-        return surfaces.compile_formula(text)
+        check_characters(text)
     except surfaces.FormulaError as error:
         raise field_error(
             loc, error.message, "formula_error", text, position=error.position
         ) from None
+
+
+def formula_422(error: surfaces.FormulaError, loc: tuple, text: str) -> RequestValidationError:
+    """A refused formula as FastAPI's 422: ``formula_error`` with ``ctx.position`` where
+    there is one, or ``formula_too_complex``."""
+    detail = {"type": error.error_type, "loc": loc, "msg": error.message, "input": text}
+    if error.position is not None:
+        detail["ctx"] = {"position": error.position}
+    return RequestValidationError([detail])
+
+
+async def compile_or_422(text: str, loc: tuple) -> surfaces.Formula:
+    """A user's formula compiled off the event loop, within its budget, or a 422 at ``loc``."""
+    try:
+        return await compiler.compile(text)
+    except surfaces.FormulaError as error:
+        raise formula_422(error, loc, text) from None
 
 
 def _surface_spec(value: Any, handler) -> str | FormulaSurface:
@@ -132,10 +164,21 @@ SurfaceSpec = Annotated[
 ]
 
 
-def resolve_surface(spec: str | FormulaSurface) -> surfaces.Surface:
+async def resolve_surface(
+    spec: str | FormulaSurface, loc: tuple = ("body", "surface")
+) -> surfaces.Surface:
+    """The Surface of a validated spec: a catalogue surface, or a user's formula compiled
+    off the loop (compile_or_422) and put on its domain, minima found, in a compute
+    thread. Never runs SymPy on the event loop; a refusal is a 422 at ``loc``."""
     if isinstance(spec, str):
-        return surfaces.from_catalogue(spec)
-    return surfaces.from_formula(spec.formula, tuple(spec.x_range), tuple(spec.y_range))
+        return await compute.run(surfaces.from_catalogue, spec)
+    formula_loc = (*loc, "formula")
+    formula = await compile_or_422(spec.formula, formula_loc)
+    domain = (tuple(spec.x_range), tuple(spec.y_range))
+    try:
+        return await compute.run(surfaces.on_domain, formula, *domain)
+    except surfaces.FormulaError as error:
+        raise formula_422(error, formula_loc, spec.formula) from None
 
 
 def surface_json(spec: str | FormulaSurface) -> str | dict:
@@ -144,44 +187,34 @@ def surface_json(spec: str | FormulaSurface) -> str | dict:
 
 
 class WithSurface(BaseModel):
-    """A request on a surface; ``surface_model`` is the resolved Surface."""
+    """A request on a surface (resolved by the endpoint with ``resolve_surface``)."""
 
     model_config = STRICT
 
     surface: SurfaceSpec
 
-    @property
-    def surface_model(self) -> surfaces.Surface:
-        return resolve_surface(self.surface)
-
 
 class FormulaRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"formula": "sin(x) * cos(y) + x^2 / 10"}]}
+    model_config = strict(
+        json_schema_extra={"examples": [{"formula": "sin(x) * cos(y) + x^2 / 10"}]}
     )
     formula: str = Field(description=f"at most {limits.MAX_FORMULA_LENGTH} characters")
 
     @model_validator(mode="after")
-    def _compile(self) -> FormulaRequest:
-        self._compiled = compile_checked(self.formula, ("formula",))
+    def _check(self) -> FormulaRequest:
+        check_formula_text(self.formula, ("formula",))
         return self
-
-    @property
-    def compiled(self) -> surfaces.Formula:
-        return self._compiled
 
 
 class MeshRequest(WithSurface):
-    model_config = ConfigDict(
-        extra="forbid",
+    model_config = strict(
         json_schema_extra={"examples": [{"surface": "himmelblau", "resolution": 100}]},
     )
     resolution: int = Field(100, ge=limits.MIN_MESH_RESOLUTION, le=limits.MAX_MESH_RESOLUTION)
 
 
 class EvaluateRequest(WithSurface):
-    model_config = ConfigDict(
-        extra="forbid",
+    model_config = strict(
         json_schema_extra={"examples": [{"surface": "rosenbrock", "points": [[0, 0], [1, 1]]}]},
     )
     points: list[Point] = Field(max_length=limits.MAX_EVALUATE_POINTS)
@@ -195,6 +228,7 @@ class RunSpec(OptimizerSpec):
 
     model_config = ConfigDict(
         extra="allow",
+        strict=True,
         json_schema_extra={
             "examples": [{"optimizer": "adam", "lr": 0.05, "start": [-1, 4], "label": "Adam"}]
         },
@@ -204,8 +238,7 @@ class RunSpec(OptimizerSpec):
 
 
 class DescentRequest(WithSurface):
-    model_config = ConfigDict(
-        extra="forbid",
+    model_config = strict(
         json_schema_extra={
             "examples": [
                 {
@@ -236,30 +269,38 @@ class DescentRequest(WithSurface):
                 "per request (fewer runs or fewer steps)",
                 input_value=self.max_steps,
             )
-        surface = self.surface_model
-        starts = np.array([run.start for run in self.runs], dtype=float)
-        inside = surface.in_divergence_box(starts[:, 0], starts[:, 1])
-        z, gx, gy = surface.formula.value_and_gradient(starts[:, 0], starts[:, 1])
-        finite = np.isfinite(z) & np.isfinite(gx) & np.isfinite(gy)
-        for index, run in enumerate(self.runs):
-            if not inside[index]:
-                raise field_error(
-                    ("runs", index, "start"),
-                    "the start is outside the divergence box (50 domain spans from the centre)",
-                    input_value=run.start,
-                )
-            if not finite[index]:
-                raise field_error(
-                    ("runs", index, "start"),
-                    "f or its gradient is not finite at the start; pick another point",
-                    input_value=run.start,
-                )
         return self
 
 
+def start_errors(body: DescentRequest, surface: surfaces.Surface) -> list[dict]:
+    """The 422 details of starts outside the divergence box or where f or ∇f is not
+    finite (numpy work on a compiled formula: run it in a compute thread)."""
+    starts = np.array([run.start for run in body.runs], dtype=float)
+    inside = surface.in_divergence_box(starts[:, 0], starts[:, 1])
+    z, gx, gy = surface.formula.value_and_gradient(starts[:, 0], starts[:, 1])
+    finite = np.isfinite(z) & np.isfinite(gx) & np.isfinite(gy)
+    errors = []
+    for index, run in enumerate(body.runs):
+        if not inside[index]:
+            message = "the start is outside the divergence box (50 domain spans from the centre)"
+        elif not finite[index]:
+            message = "f or its gradient is not finite at the start; pick another point"
+        else:
+            continue
+        loc = ("body", "runs", index, "start")
+        errors.append({"type": "value_error", "loc": loc, "msg": message, "input": run.start})
+    return errors
+
+
+async def check_starts(body: DescentRequest, surface: surfaces.Surface) -> None:
+    """A 422 naming every start that cannot be run on ``surface``."""
+    errors = await compute.run(start_errors, body, surface)
+    if errors:
+        raise RequestValidationError(errors)
+
+
 class BasinsRequest(WithSurface):
-    model_config = ConfigDict(
-        extra="forbid",
+    model_config = strict(
         json_schema_extra={
             "examples": [
                 {

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app import optim, surfaces
-from app.api.responses import StrictJSONResponse, finite_or_none
-from app.api.schemas import EvaluateRequest, FormulaRequest, MeshRequest, with_examples
+from app.api.responses import StrictJSONResponse, finite_or_none, json_response
+from app.api.schemas import (
+    EvaluateRequest,
+    FormulaRequest,
+    MeshRequest,
+    compile_or_422,
+    resolve_surface,
+    with_examples,
+)
 
 router = APIRouter(prefix="/api", tags=["surfaces"], default_response_class=StrictJSONResponse)
 
@@ -27,6 +34,8 @@ def _catalogue_entry(entry: surfaces.CatalogueEntry) -> dict:
         "y_range": list(entry.y_range),
         "minima": [minimum.as_json() for minimum in entry.minima],
         "start": list(entry.start),
+        # The surface's lesson, runnable as POST /api/descent (API.md, "Presets").
+        "preset": entry.preset.as_json() if entry.preset else None,
     }
 
 
@@ -37,15 +46,16 @@ def list_surfaces() -> StrictJSONResponse:
 
 
 @router.post("/formula")
-def check_formula(
+async def check_formula(
     body: Annotated[FormulaRequest, with_examples(FormulaRequest)],
 ) -> StrictJSONResponse:
     """Check a formula; answer its LaTeX and the LaTeX of both partial derivatives.
 
     A formula outside the grammar is a 422 whose message says what is wrong and
-    at which character (``ctx.position``, 0-based).
+    at which character (``ctx.position``, 0-based); one over the compile budget
+    (time, or size of its derivatives) is a 422 of type ``formula_too_complex``.
     """
-    compiled = body.compiled
+    compiled = await compile_or_422(body.formula, ("body", "formula"))
     return StrictJSONResponse(
         {
             "formula": body.formula,
@@ -55,27 +65,33 @@ def check_formula(
     )
 
 
-@router.post("/mesh")
-def mesh(body: Annotated[MeshRequest, with_examples(MeshRequest)]) -> StrictJSONResponse:
-    """f on a resolution × resolution grid: ``z[i][j] = f(x[j], y[i])``; null where not finite."""
-    surface = body.surface_model
-    xs, ys = surface.grid(body.resolution)
+def _mesh(surface, resolution: int) -> dict:
+    xs, ys = surface.grid(resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     z = surface.formula.value(grid_x, grid_y)
-    return StrictJSONResponse({"x": xs.tolist(), "y": ys.tolist(), "z": finite_or_none(z)})
+    return {"x": xs.tolist(), "y": ys.tolist(), "z": finite_or_none(z)}
+
+
+@router.post("/mesh")
+async def mesh(body: Annotated[MeshRequest, with_examples(MeshRequest)]) -> Response:
+    """f on a resolution × resolution grid: ``z[i][j] = f(x[j], y[i])``; null where not finite."""
+    surface = await resolve_surface(body.surface)
+    return await json_response(_mesh, surface, body.resolution)
+
+
+def _evaluate(surface, points: list) -> dict:
+    points = np.array(points, dtype=float).reshape(-1, 2)
+    z, gx, gy = surface.formula.value_and_gradient(points[:, 0], points[:, 1])
+    return {"z": finite_or_none(z), "grad_x": finite_or_none(gx), "grad_y": finite_or_none(gy)}
 
 
 @router.post("/evaluate")
-def evaluate(
+async def evaluate(
     body: Annotated[EvaluateRequest, with_examples(EvaluateRequest)],
-) -> StrictJSONResponse:
+) -> Response:
     """f and ∇f at each point; null where a value is not finite."""
-    surface = body.surface_model
-    points = np.array(body.points, dtype=float).reshape(-1, 2)
-    z, gx, gy = surface.formula.value_and_gradient(points[:, 0], points[:, 1])
-    return StrictJSONResponse(
-        {"z": finite_or_none(z), "grad_x": finite_or_none(gx), "grad_y": finite_or_none(gy)}
-    )
+    surface = await resolve_surface(body.surface)
+    return await json_response(_evaluate, surface, body.points)
 
 
 @router.get("/optimizers", tags=["optimizers"])

@@ -13,18 +13,20 @@ import numpy as np
 
 from app import limits
 from app.surfaces.catalogue import CATALOGUE, CatalogueEntry, Minimum
-from app.surfaces.formula import Formula, FormulaError, compile_formula
+from app.surfaces.formula import Formula, FormulaError, FormulaTooComplex, compile_formula
 
 __all__ = [
     "CATALOGUE",
     "CatalogueEntry",
     "Formula",
     "FormulaError",
+    "FormulaTooComplex",
     "Minimum",
     "Surface",
     "compile_formula",
     "from_catalogue",
     "from_formula",
+    "on_domain",
 ]
 
 
@@ -77,10 +79,27 @@ def warm_catalogue() -> None:
         compile_formula(entry.formula)
 
 
-@lru_cache(maxsize=128)
 def from_formula(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> Surface:
-    """A user's formula on a domain; its minima are found numerically."""
-    formula = compile_formula(text)
+    """A formula compiled in this process (trusted text: the catalogue's, tests') on a
+    domain; the API compiles users' formulas with a budget (app/surfaces/compiler.py)."""
+    return on_domain(compile_formula(text), x_range, y_range)
+
+
+@lru_cache(maxsize=128)
+def on_domain(
+    formula: Formula, x_range: tuple[float, float], y_range: tuple[float, float]
+) -> Surface:
+    """A compiled formula on a domain; its minima are found numerically.
+
+    FormulaError if f is not a real number anywhere on the domain's grid (acos(x + 10)
+    on [-3, 3]²): there would be nothing to plot and nowhere to start.
+    """
+    xs, ys = np.linspace(*x_range, 121), np.linspace(*y_range, 121)
+    if not np.isfinite(formula.value(*np.meshgrid(xs, ys))).any():
+        raise FormulaError(
+            f"f is not a real number anywhere on x ∈ [{x_range[0]:g}, {x_range[1]:g}], "
+            f"y ∈ [{y_range[0]:g}, {y_range[1]:g}]"
+        )
     return Surface(formula, x_range, y_range, find_minima(formula, x_range, y_range))
 
 

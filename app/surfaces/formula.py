@@ -8,6 +8,11 @@ from the walked tree, differentiated symbolically, and compiled to vectorised
 numpy code by ``lambdify`` (which generates code from the SymPy tree, not from
 the user's text).
 
+Compiling is split in two so the slow half can run in a worker process
+(app/surfaces/compiler.py): ``compile_source`` (parse, differentiate, check the
+sizes, generate code and LaTeX: all the SymPy work) gives a ``CompiledSource``,
+plain strings; ``build_formula`` turns those strings into numpy functions.
+
 Grammar: variables ``x``, ``y``; numbers; ``+ - * /``; ``**`` and ``^`` (both
 power); parentheses; constants ``pi``, ``e``; one-argument functions
 ``sin cos tan asin acos atan sinh cosh tanh exp log log10 sqrt abs``.
@@ -16,6 +21,7 @@ power); parentheses; constants ``pi``, ``e``; one-argument functions
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -72,21 +78,46 @@ _GRAMMAR_HINT = (
 
 
 class FormulaError(ValueError):
-    """A formula outside the grammar; ``position`` is a 0-based index into the text."""
+    """A formula that is refused; ``position`` is a 0-based index into the text, or
+    None when the problem is the formula as a whole."""
 
-    def __init__(self, message: str, position: int):
-        super().__init__(f"{message} (at character {position + 1})")
-        self.message = f"{message} (at character {position + 1})"
+    error_type = "formula_error"  # the 422's "type"
+
+    def __init__(self, message: str, position: int | None = None):
+        if position is not None:
+            message = f"{message} (at character {position + 1})"
+        super().__init__(message)
+        self.message = message
         self.position = position
 
 
+class FormulaTooComplex(FormulaError):
+    """A formula over the compile budget: its time, or the size of f, ∇f or the Hessian."""
+
+    error_type = "formula_too_complex"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
+class CompiledSource:
+    """What compiling a formula gives, as plain data that can cross a process boundary:
+    LaTeX, and the Python source lambdify generated (from SymPy's tree, with shared
+    subexpressions) for f, for (f, ∂f/∂x, ∂f/∂y) and for the Hessian."""
+
+    latex: str
+    gradient_latex: dict[str, str]
+    value: str
+    value_and_gradient: str
+    hessian: str
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so it can key a cache
 class Formula:
     """A compiled formula: f and its gradient as vectorised numpy functions, plus LaTeX."""
 
     text: str
-    expression: sympy.Expr
-    gradient: tuple[sympy.Expr, sympy.Expr]
     latex: str
     gradient_latex: dict[str, str]
     _f: object
@@ -136,7 +167,8 @@ def _describe(char: str) -> str:
     return f"{char!r} (U+{ord(char):04X} {name})"
 
 
-def _check_characters(text: str) -> None:
+def check_characters(text: str) -> None:
+    """The formula's length and characters (cheap: request validation runs it)."""
     if len(text) > limits.MAX_FORMULA_LENGTH:
         raise FormulaError(
             f"the formula is {len(text)} characters long; "
@@ -175,9 +207,7 @@ class _Builder:
                 node,
                 f"the formula is nested too deeply (at most {limits.MAX_FORMULA_DEPTH} levels)",
             )
-        expr = self._build(node, depth + 1)
-        self._check_result(node, expr)
-        return expr
+        return self._checked(node, self._build(node, depth + 1))
 
     def _build(self, node: ast.AST, depth: int) -> sympy.Expr:
         if isinstance(node, ast.Constant):
@@ -249,17 +279,49 @@ class _Builder:
         if exponent.is_Number and abs(float(exponent)) > 1000:
             raise self.fail(node, f"the exponent {exponent} is too large (at most 1000 in size)")
 
-    def _check_result(self, node: ast.AST, expr: sympy.Expr) -> None:
+    def _checked(self, node: ast.AST, expr: sympy.Expr) -> sympy.Expr:
+        """Every part of a formula is real and every number in it at most 1e300 in size.
+
+        A constant part (pi**1000, acos(2)) is evaluated numerically, to any
+        precision, so it is refused where it is written. A number too small for
+        a float (2**-1000) is fine: it becomes a float, not a 300-digit fraction.
+        """
         if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise self.fail(node, "this part is undefined or infinite (a division by zero?)")
         if expr.has(sympy.I):
             raise self.fail(node, "this part is not a real number")
-        if expr.is_Number:
-            for part in (expr.p, expr.q) if expr.is_Rational else (expr,):
-                if part != 0 and abs(sympy.log(abs(part), 10).evalf(5)) > limits.MAX_CONSTANT_LOG10:
-                    raise self.fail(
-                        node, f"this constant is too large (at most 1e{limits.MAX_CONSTANT_LOG10})"
-                    )
+        tiny = {}
+        for number in expr.atoms(sympy.Number):
+            if _magnitude_over_bound(number):
+                raise self.too_large(node)
+            if number.is_Rational and max(abs(number.p), number.q) > _BOUND:
+                tiny[number] = sympy.Float(number, 17)
+        if tiny:
+            expr = expr.xreplace(tiny)
+        if not expr.free_symbols and not expr.is_Number:
+            value = expr.evalf(15)
+            if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                raise self.fail(node, "this part is undefined or infinite")
+            real, imaginary = value.as_real_imag()
+            if abs(float(imaginary)) > 1e-12 * max(abs(float(real)), 1e-300):
+                raise self.fail(node, "this part is not a real number")
+            if abs(float(real)) > float(_BOUND):
+                raise self.too_large(node)
+        return expr
+
+    def too_large(self, node: ast.AST) -> FormulaError:
+        return self.fail(
+            node, f"this constant is too large (at most 1e{limits.MAX_CONSTANT_LOG10})"
+        )
+
+
+_BOUND = 10**limits.MAX_CONSTANT_LOG10
+
+
+def _magnitude_over_bound(number: sympy.Number) -> bool:
+    if number.is_Rational:
+        return abs(number.p) > _BOUND * number.q
+    return abs(float(number)) > float(_BOUND)  # a Float: beyond a double's range is inf
 
 
 def _prepare(text: str) -> tuple[str, list[int]]:
@@ -276,17 +338,19 @@ def _prepare(text: str) -> tuple[str, list[int]]:
     return "".join(parsed), source_positions
 
 
-def _tree_size(expr: sympy.Expr, limit: int) -> int:
-    size = 0
+def _check_size(name: str, expr: sympy.Expr) -> None:
+    """Refuse a tree of more than MAX_DERIVATIVE_OPS nodes (counting stops there)."""
+    bound = limits.MAX_DERIVATIVE_OPS
     for size, _ in enumerate(sympy.preorder_traversal(expr), start=1):
-        if size > limit:
-            break
-    return size
+        if size > bound:
+            raise FormulaTooComplex(
+                f"{name} would have more than {bound:,} operations; write a simpler formula"
+            )
 
 
 def parse(text: str) -> sympy.Expr:
     """The SymPy expression of a formula, or FormulaError saying what is wrong and where."""
-    _check_characters(text)
+    check_characters(text)
     stripped = text.rstrip()
     if stripped[-1] in "+-*/^(":
         raise FormulaError(
@@ -315,27 +379,89 @@ def parse(text: str) -> sympy.Expr:
     return _Builder(source_positions).build(tree.body)
 
 
-@lru_cache(maxsize=256)
-def compile_formula(text: str) -> Formula:
-    """Parse, differentiate and compile a formula (cached: the catalogue compiles once)."""
+def compile_source(text: str) -> CompiledSource:
+    """Parse, differentiate and generate the code of a formula: all of its SymPy work.
+
+    Whatever goes wrong inside SymPy (a RecursionError from a deep tree, memory, any
+    exception) is a FormulaError, never a crash.
+    """
+    try:
+        return _compile_source(text)
+    except FormulaError:
+        raise
+    except RecursionError:
+        raise FormulaTooComplex(
+            "this formula is nested too deeply for SymPy to differentiate; write a simpler one"
+        ) from None
+    except MemoryError:
+        raise FormulaTooComplex("compiling this formula needs too much memory") from None
+    except Exception as error:  # noqa: BLE001 - any SymPy failure is the formula's 422
+        raise FormulaError(
+            f"SymPy could not compile this formula ({type(error).__name__}); "
+            "try writing it another way"
+        ) from None
+
+
+def _compile_source(text: str) -> CompiledSource:
     expression = parse(text)
+    _check_size("f", expression)
     gradient = (sympy.diff(expression, X), sympy.diff(expression, Y))
-    for axis, derivative in zip("xy", gradient, strict=True):
-        if _tree_size(derivative, limits.MAX_DERIVATIVE_OPS) > limits.MAX_DERIVATIVE_OPS:
-            raise FormulaError(f"∂f/∂{axis} of this formula is too large to compute", 0)
-    f = sympy.lambdify((X, Y), expression, modules="numpy")
-    f_and_grad = sympy.lambdify((X, Y), [expression, *gradient], modules="numpy", cse=True)
-    second = [sympy.diff(gradient[0], X), sympy.diff(gradient[0], Y), sympy.diff(gradient[1], Y)]
+    _check_size("∂f/∂x", gradient[0])
+    _check_size("∂f/∂y", gradient[1])
+    second = {
+        "∂²f/∂x²": sympy.diff(gradient[0], X),
+        "∂²f/∂x∂y": sympy.diff(gradient[0], Y),
+        "∂²f/∂y²": sympy.diff(gradient[1], Y),
+    }
+    for name, derivative in second.items():
+        _check_size(name, derivative)
     # abs(x)'' is a Dirac delta at 0; numerically it is 0 everywhere else.
-    second = [h.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero) for h in second]
-    hessian = sympy.lambdify((X, Y), second, modules="numpy", cse=True)
-    return Formula(
-        text=text,
-        expression=expression,
-        gradient=gradient,
+    hessian = [h.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero) for h in second.values()]
+    return CompiledSource(
         latex=sympy.latex(expression),
         gradient_latex={"x": sympy.latex(gradient[0]), "y": sympy.latex(gradient[1])},
-        _f=f,
-        _f_and_grad=f_and_grad,
-        _hessian=hessian,
+        value=_source(expression),
+        value_and_gradient=_source([expression, *gradient]),
+        hessian=_source(hessian),
     )
+
+
+def _source(expressions) -> str:
+    """The Python source lambdify generates for ``expressions`` as a function of (x, y)."""
+    return inspect.getsource(sympy.lambdify((X, Y), expressions, modules="numpy", cse=True))
+
+
+# The names lambdify's numpy code may use (numpy's functions, pi, e, ...): the
+# namespace lambdify itself builds.
+_NUMPY_NAMESPACE = {
+    name: value
+    for name, value in sympy.lambdify((X, Y), X, modules="numpy").__globals__.items()
+    if name != "_lambdifygenerated"
+}
+
+
+def _function(source: str, what: str):
+    namespace = dict(_NUMPY_NAMESPACE)
+    exec(compile(source, f"<{what} of a formula>", "exec"), namespace)  # noqa: S102 - generated code
+    return namespace["_lambdifygenerated"]
+
+
+def build_formula(text: str, source: CompiledSource) -> Formula:
+    """The numpy functions of a compiled formula (its code was generated by SymPy from the
+    checked tree, never from the user's text)."""
+    return Formula(
+        text=text,
+        latex=source.latex,
+        gradient_latex=dict(source.gradient_latex),
+        _f=_function(source.value, "f"),
+        _f_and_grad=_function(source.value_and_gradient, "f and ∇f"),
+        _hessian=_function(source.hessian, "Hessian"),
+    )
+
+
+@lru_cache(maxsize=256)
+def compile_formula(text: str) -> Formula:
+    """Parse, differentiate and compile a formula in this process (for trusted text:
+    the catalogue, tests); the API compiles users' formulas with a budget instead
+    (app/surfaces/compiler.py). Cached: the catalogue compiles once."""
+    return build_formula(text, compile_source(text))
