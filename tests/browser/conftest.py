@@ -86,15 +86,21 @@ class PageProblems:
 
 @contextmanager
 def page_opener(browser, origin: str, path: str, ready):
-    """open_(query="", width=1280, height=800) → the page at ``path``, once ``ready(page)``.
+    """open_(query="", width=1280, height=800, enforce_csp=False) → the page at ``path``,
+    once ``ready(page)``.
 
     Each page gets its own browser context; on leaving, every page's problems
     (PageProblems) fail the test.
     """
     contexts, watchers = [], []
 
-    def open_(query: str = "", width: int = 1280, height: int = 800):
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_(query: str = "", width: int = 1280, height: int = 800, enforce_csp: bool = False):
+        # Playwright's wait_for_function evaluates its predicate with eval, which the
+        # app's Content-Security-Policy forbids; a test of the policy itself passes
+        # enforce_csp=True and waits with page.evaluate instead.
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, bypass_csp=not enforce_csp
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -120,8 +126,7 @@ def open_page(browser, live_server):
 
 
 def wait_ready(page) -> None:
-    page.wait_for_selector("#explorer[data-ready='1']")
-    page.wait_for_function("document.getElementById('explorer').dataset.run === 'idle'")
+    page.wait_for_selector("#explorer[data-ready='1'][data-run='idle']")
 
 
 class UI:
@@ -131,9 +136,7 @@ class UI:
 
     @staticmethod
     def run_state(page, state: str, timeout: float = 60_000) -> None:
-        page.wait_for_function(
-            "s => document.getElementById('explorer').dataset.run === s", arg=state, timeout=timeout
-        )
+        page.wait_for_selector(f"#explorer[data-run='{state}']", timeout=timeout)
 
     @staticmethod
     def done(page, timeout: float = 60_000) -> None:

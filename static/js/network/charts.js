@@ -4,7 +4,7 @@
 // buffered and appended with Plotly.extendTraces, at most about 10 times a
 // second and at most about a sixth of the time.
 
-import { subscript } from "../format.js";
+import { subscript } from "../common/format.js";
 
 const Plotly = window.Plotly;
 

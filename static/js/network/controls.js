@@ -2,7 +2,7 @@
 // whose options depend on the catalogue or the state. (Input checking and the
 // optimizer's hyperparameter fields are shared with the surface page: ../controls.js.)
 
-import { plain } from "../format.js";
+import { plain } from "../common/format.js";
 import { layerName } from "./grad-heatmap.js";
 import { OWN, SPEEDS } from "./state.js";
 

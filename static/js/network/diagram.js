@@ -8,7 +8,7 @@
 // per weight), so a weight update rewrites a handful of attributes even for
 // 64-unit layers.
 
-import { fmt, subscript } from "../format.js";
+import { fmt, subscript } from "../common/format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const POSITIVE = "#f59322";

@@ -3,7 +3,7 @@
 // negative on a scale symmetric about 0. It follows the weights the socket sends
 // on request (a few times a second while training).
 
-import { fmt, subscript } from "../format.js";
+import { fmt, subscript } from "../common/format.js";
 
 const Plotly = window.Plotly;
 const SCALE = [

@@ -2,7 +2,7 @@
 // then the two gradients side by side (the digits they share marked), what each
 // cost in passes through the network and in time, and what that means, in words.
 
-import { fmt, subscript } from "../format.js";
+import { fmt, subscript } from "../common/format.js";
 
 function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

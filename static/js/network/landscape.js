@@ -4,9 +4,9 @@
 // training path, epoch by epoch. The height is the training loss on the plane
 // through the final weights; the path is the training run projected onto it.
 
-import { fmt } from "../format.js";
-import { SurfaceView } from "../surface-view.js";
-import { Trail } from "../trail.js";
+import { fmt } from "../common/format.js";
+import { SurfaceView } from "../common/surface-view.js";
+import { Trail } from "../common/trail.js";
 
 const HIKER = { colour: "#e6194b", label: "the training run" };
 const REPLAY_SECONDS = 5;

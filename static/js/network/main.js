@@ -8,19 +8,17 @@
 // Drawing is paced by the screen, not by the socket: messages only store what
 // arrived and mark it dirty; one animation frame draws what changed.
 
-import { ApiError, describeLoc, getJSON, postJSON } from "../api.js";
+import { ApiError, describeLoc, getJSON, postJSON } from "../common/api.js";
+import { readNumber, setFieldError } from "../common/fields.js";
+import { lrToSlider, wireLearningRate } from "../common/learning-rate.js";
 import {
   fillOptimizerSelect,
-  lrToSlider,
   readHyperFieldsChecked,
-  readNumber,
   renderHyperFields,
-  setFieldError,
-  wireLearningRate,
-} from "../controls.js";
-import { fmt, plain } from "../format.js";
-import { installShortcuts } from "../keyboard.js";
-import { typeset } from "../typeset.js";
+} from "../common/optimizer-fields.js";
+import { fmt, plain } from "../common/format.js";
+import { installShortcuts } from "../common/keyboard.js";
+import { typeset } from "../common/typeset.js";
 import { TrainingCharts } from "./charts.js";
 import {
   fillBatchSelect,

@@ -7,7 +7,7 @@
 //   &opt=adam:lr=0.03:betas=0.9,0.99   (only what differs from torch's defaults)
 //   &bs=16&l2=0.001&epochs=2000&speed=30&layer=2&dir=random&zlog=0
 
-import { plain } from "../format.js";
+import { plain } from "../common/format.js";
 
 export const OWN = "own"; // the dataset name for points drawn by hand
 export const SPEEDS = [1, 3, 10, 30, 100, 300, 1000, 0]; // epochs a second; 0: as fast as it goes

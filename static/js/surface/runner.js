@@ -3,7 +3,7 @@
 // first chunk lands; a reset or a new run aborts the old stream (which also
 // stops the computation on the server).
 
-import { streamDescent } from "./api.js";
+import { streamDescent } from "../common/api.js";
 
 export const IDLE = "idle"; // no run yet: the hikers wait at their start
 export const PLAYING = "playing";

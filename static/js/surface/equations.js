@@ -3,8 +3,8 @@
 // average, bias corrections, the step taken). Numbers come from optim.js
 // replaying torch's rule along the streamed path.
 
-import { tex, texVec as V } from "./format.js";
-import { typeset } from "./typeset.js";
+import { tex, texVec as V } from "../common/format.js";
+import { typeset } from "../common/typeset.js";
 
 const sq = ([a, b]) => [a * a, b * b];
 

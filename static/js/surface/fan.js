@@ -9,7 +9,7 @@
 // optimizers (Adam…) have no such limit: their fan is a factor 10 apart
 // around the current learning rate.
 
-import { api } from "./api.js";
+import { api } from "../common/api.js";
 
 const GD_FAN = [0.005, 0.1, 0.5, 0.9, 4]; // × 2/L: crawls, converges, converges fast, zig-zags, flies off
 const DECADE_FAN = [0.01, 0.1, 1, 10, 100];

@@ -1,7 +1,7 @@
 // The readout table: per hiker its step, position, cost, gradient norm, status
 // (with the step where it ended), the minimum it reached and a one-word verdict.
 
-import { fmt } from "./format.js";
+import { fmt } from "../common/format.js";
 
 const STATUS_TEXT = {
   converged: (steps) => `converged at step ${steps}`,

@@ -12,6 +12,10 @@
 //          by their measured cost and never block the rest of the animation.
 // The network page reuses it for a loss landscape, with its own axis names (`labels`).
 
+import { hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
+
+export { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-traces.js";
+
 const Plotly = window.Plotly;
 
 const CONFIG = {
@@ -19,103 +23,6 @@ const CONFIG = {
   responsive: true,
   modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"],
 };
-
-const MINIMUM_GLOBAL = { symbol: "diamond", size: 6, color: "#ffd700", line: { color: "#000", width: 1 } };
-const MINIMUM_LOCAL = { symbol: "diamond", size: 6, color: "#ffffff", line: { color: "#000", width: 1 } };
-
-export const BASIN_COLOURS = [
-  "#8dd3c7",
-  "#ffffb3",
-  "#bebada",
-  "#fb8072",
-  "#80b1d3",
-  "#fdb462",
-  "#b3de69",
-  "#fccde5",
-  "#bc80bd",
-  "#ccebc5",
-];
-export const BASIN_NONE = "#d9d9d9";
-export const BASIN_DIVERGED = "#4d4d4d";
-
-function finiteRange(z) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const row of z)
-    for (const v of row)
-      if (v !== null && Number.isFinite(v)) {
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-  if (!(lo < hi)) return [Number.isFinite(lo) ? lo - 1 : 0, Number.isFinite(lo) ? lo + 1 : 1];
-  return [lo, hi];
-}
-
-/**
- * Colour values for the mesh: z itself, or log10(z − zmin + δ) when the range is
- * huge (Rosenbrock), with colour-bar ticks labelled in f.
- */
-function colourValues(z, [lo, hi], log, name = "f") {
-  if (!log) return { values: z, colorbar: { title: { text: name, side: "right" } } };
-  const delta = Math.max((hi - lo) * 1e-6, 1e-12);
-  const t = (v) => Math.log10(v - lo + delta);
-  const values = z.map((row) => row.map((v) => (v === null ? null : t(v))));
-  const tickvals = [];
-  const ticktext = [];
-  for (let e = Math.ceil(Math.log10(delta)); e <= Math.log10(hi - lo + delta); e++) {
-    tickvals.push(e);
-    ticktext.push(`${Number((lo + 10 ** e).toPrecision(2))}`);
-  }
-  return {
-    values,
-    colorbar: { title: { text: `${name} (log)`, side: "right" }, tickvals, ticktext },
-  };
-}
-
-function minimaTraces(minima, z3d, zOffset) {
-  const global = minima.filter((m) => m.global);
-  const local = minima.filter((m) => !m.global);
-  const traces = [];
-  for (const [list, marker, name] of [
-    [global, MINIMUM_GLOBAL, "global minimum"],
-    [local, MINIMUM_LOCAL, "local minimum"],
-  ]) {
-    if (!list.length) continue;
-    const text = list.map(
-      (m) => `${name}<br>(${m.x.toPrecision(4)}, ${m.y.toPrecision(4)})<br>f = ${m.z.toPrecision(4)}`,
-    );
-    traces.push(
-      z3d
-        ? {
-            type: "scatter3d",
-            mode: "markers",
-            x: list.map((m) => m.x),
-            y: list.map((m) => m.y),
-            z: list.map((m) => m.z + zOffset),
-            marker,
-            text,
-            hoverinfo: "text",
-            name,
-          }
-        : {
-            type: "scatter",
-            mode: "markers",
-            x: list.map((m) => m.x),
-            y: list.map((m) => m.y),
-            marker: {
-              ...marker,
-              symbol: marker === MINIMUM_GLOBAL ? "star" : "diamond",
-              size: marker === MINIMUM_GLOBAL ? 15 : 10,
-              line: { color: "#000", width: 1 },
-            },
-            text,
-            hoverinfo: "text",
-            name,
-          },
-    );
-  }
-  return traces;
-}
 
 /** Axis names: the surface explorer's f(x, y) unless a page says otherwise. */
 const LABELS = { x: "x", y: "y", f: "f", z: "f(x, y)" };
@@ -189,124 +96,17 @@ export class SurfaceView {
     this.mesh = mesh;
     this.logColour = logColour;
     this.basins = basins;
-    this.zRange = finiteRange(mesh.z);
-    const [zlo, zhi] = this.zRange;
-    // markers float a little above the surface so it does not hide half of them
-    this.zOffset = (zhi - zlo) * 0.03;
-    const xs = surface.x_range[1] - surface.x_range[0];
-    const ys = surface.y_range[1] - surface.y_range[0];
-    this.aspect = { x: 1, y: Math.min(2, Math.max(0.5, ys / xs)), z: 0.75 };
-    const L = this.labels;
-    const colour = colourValues(mesh.z, this.zRange, logColour, L.f);
-    const surface3d = {
-      type: "surface",
-      x: mesh.x,
-      y: mesh.y,
-      z: mesh.z,
-      surfacecolor: logColour ? colour.values : undefined,
-      colorscale: "Viridis",
-      showscale: false,
-      hovertemplate: `${L.x} %{x:.3f}<br>${L.y} %{y:.3f}<br>${L.f} %{z:.4g}<extra></extra>`,
-      contours: { z: { show: true, usecolormap: true, project: { z: false }, width: 1 } },
-      name: "surface",
-    };
-    this.base3d = [surface3d, ...minimaTraces(surface.minima || [], true, this.zOffset)];
-    this.layout3d = {
-      margin: { l: 0, r: 0, t: 0, b: 0 },
-      showlegend: false,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      uirevision: "keep-camera",
-      scene: {
-        xaxis: { title: { text: L.x }, range: surface.x_range, autorange: false },
-        yaxis: { title: { text: L.y }, range: surface.y_range, autorange: false },
-        zaxis: { title: { text: L.z }, range: [zlo, zhi + (zhi - zlo) * 0.05], autorange: false },
-        aspectmode: "manual",
-        aspectratio: this.aspect,
-        camera: { eye: { x: 1.3, y: -1.45, z: 0.95 } },
-      },
-    };
-
-    let background;
-    if (basins) {
-      background = [
-        {
-          type: "heatmap",
-          x: basins.x,
-          y: basins.y,
-          z: basins.category,
-          zmin: basins.zmin,
-          zmax: basins.zmax,
-          colorscale: basins.colorscale,
-          showscale: false,
-          text: basins.text,
-          hoverinfo: "text",
-          name: "basins",
-        },
-        {
-          type: "contour",
-          x: mesh.x,
-          y: mesh.y,
-          z: colour.values,
-          ncontours: 18,
-          contours: { coloring: "none" },
-          line: { color: "rgba(0,0,0,0.35)", width: 1 },
-          showscale: false,
-          hoverinfo: "skip",
-        },
-      ];
-    } else {
-      background = [
-        {
-          type: "contour",
-          x: mesh.x,
-          y: mesh.y,
-          z: colour.values,
-          customdata: logColour ? mesh.z : undefined,
-          hovertemplate: `${L.x} %{x:.3f}<br>${L.y} %{y:.3f}<br>${L.f} %{${logColour ? "customdata" : "z"}:.4g}<extra></extra>`,
-          colorscale: "Viridis",
-          ncontours: 26,
-          line: { width: 0.6, color: "rgba(255,255,255,0.35)" },
-          colorbar: {
-            ...colour.colorbar,
-            thickness: 12,
-            len: 0.95,
-            outlinewidth: 0,
-            x: 1.02,
-            xanchor: "left",
-            xpad: 0,
-          },
-          name: "contours",
-        },
-      ];
-    }
-    this.backMap = background;
-    this.baseMap = minimaTraces(surface.minima || [], false, 0);
-    // Both layers share fixed margins (no auto-expansion) so their axes line up exactly.
-    const axes = (visible) => ({
-      xaxis: {
-        title: { text: visible ? L.x : "", standoff: 4 },
-        range: surface.x_range,
-        fixedrange: true,
-        zeroline: false,
-        visible,
-      },
-      yaxis: {
-        title: { text: visible ? L.y : "", standoff: 4 },
-        range: surface.y_range,
-        fixedrange: true,
-        zeroline: false,
-        visible,
-      },
-    });
-    const common = {
-      margin: { l: 46, r: 74, t: 8, b: 38, autoexpand: false },
-      showlegend: false,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      dragmode: false,
-    };
-    this.layoutBack = { ...common, ...axes(true), hovermode: false };
-    this.layoutMap = { ...common, ...axes(false), hovermode: "closest" };
+    const scene = scene3d({ surface, mesh, labels: this.labels, logColour });
+    this.zRange = scene.zRange;
+    this.zOffset = scene.zOffset;
+    this.aspect = scene.aspect;
+    this.base3d = scene.traces;
+    this.layout3d = scene.layout;
+    const map = mapLayers({ surface, mesh, labels: this.labels, logColour, basins });
+    this.backMap = map.back;
+    this.baseMap = map.front;
+    this.layoutBack = map.layoutBack;
+    this.layoutMap = map.layoutFront;
     this.hikers = hikers;
     await this._plotAll();
   }
@@ -318,106 +118,22 @@ export class SurfaceView {
   }
 
   async _plotAll() {
-    const n = this.hikers.length;
-    const trails3d = this.hikers.map((h) => ({
-      type: "scatter3d",
-      mode: "lines",
-      x: [],
-      y: [],
-      z: [],
-      line: { color: h.colour, width: 5 },
-      hoverinfo: "skip",
-      name: h.label,
-    }));
-    const cones = this.hikers.map((h) => ({
-      type: "cone",
-      x: [],
-      y: [],
-      z: [],
-      u: [],
-      v: [],
-      w: [],
-      anchor: "tail",
-      sizemode: "raw",
-      colorscale: [
-        [0, h.colour],
-        [1, h.colour],
-      ],
-      showscale: false,
-      hoverinfo: "skip",
-      lighting: { ambient: 0.9 },
-      name: `${h.label}: −∇f`,
-    }));
-    const markers3d = {
-      type: "scatter3d",
-      mode: "markers",
-      x: [],
-      y: [],
-      z: [],
-      marker: { size: 9, color: this.hikers.map((h) => h.colour), line: { color: "#fff", width: 2 } },
-      text: this.hikers.map((h) => h.label),
-      hoverinfo: "text",
-      name: "hikers",
-    };
-    const data3d = [...this.base3d, ...trails3d, ...cones, markers3d];
-    const b3 = this.base3d.length;
-    this.idx3d = {
-      trails: trails3d.map((_, i) => b3 + i),
-      cones: cones.map((_, i) => b3 + n + i),
-      markers: b3 + 2 * n,
-    };
-
-    const trailsMap = this.hikers.map((h) => ({
-      type: "scatter",
-      mode: "lines",
-      x: [],
-      y: [],
-      line: { color: h.colour, width: 2.5 },
-      hoverinfo: "skip",
-      name: h.label,
-    }));
-    const arrows = this.hikers.map((h) => ({
-      type: "scatter",
-      mode: "lines+markers",
-      x: [],
-      y: [],
-      line: { color: h.colour, width: 2.5 },
-      marker: {
-        symbol: ["circle", "arrow"],
-        size: [0, 13],
-        angleref: "previous",
-        color: h.colour,
-        line: { color: "#fff", width: 1 },
-      },
-      hoverinfo: "skip",
-      name: `${h.label}: −∇f`,
-    }));
-    const markersMap = {
-      type: "scatter",
-      mode: "markers",
-      x: [],
-      y: [],
-      marker: { size: 13, color: this.hikers.map((h) => h.colour), line: { color: "#fff", width: 2 } },
-      text: this.hikers.map((h) => h.label),
-      hoverinfo: "text",
-      name: "hikers",
-    };
-    const dataMap = [...this.baseMap, ...trailsMap, ...arrows, markersMap];
-    const bm = this.baseMap.length;
-    this.idxMap = {
-      trails: trailsMap.map((_, i) => bm + i),
-      arrows: arrows.map((_, i) => bm + n + i),
-      markers: bm + 2 * n,
-    };
+    const hikers3d = hikerTraces3d(this.hikers, this.base3d.length);
+    const hikersMap = hikerTracesMap(this.hikers, this.baseMap.length);
+    this.idx3d = hikers3d.idx;
+    this.idxMap = hikersMap.idx;
     this.last3d = -Infinity;
     await Promise.all([
-      Plotly.react(this.el3d, data3d, this.layout3d, CONFIG),
+      Plotly.react(this.el3d, [...this.base3d, ...hikers3d.traces], this.layout3d, CONFIG),
       Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
         ...CONFIG,
         displayModeBar: false,
         staticPlot: true,
       }),
-      Plotly.react(this.mapFront, dataMap, this.layoutMap, { ...CONFIG, displayModeBar: false }),
+      Plotly.react(this.mapFront, [...this.baseMap, ...hikersMap.traces], this.layoutMap, {
+        ...CONFIG,
+        displayModeBar: false,
+      }),
     ]);
     if (this.lastFrame) this.update(this.lastFrame, { force3d: true });
   }

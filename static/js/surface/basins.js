@@ -1,9 +1,12 @@
 // The basin map: every start point on a grid coloured by the minimum the current
-// optimizer reaches from it (POST /api/basins), ready for a Plotly heatmap.
+// optimizer reaches from it (POST /api/basins), ready for a Plotly heatmap, with
+// its legend; recomputed (debounced) when the hiker or the stopping rule changes.
 
-import { api } from "./api.js";
-import { fmt } from "./format.js";
-import { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-view.js";
+import { $, actions, app } from "./app.js";
+import { api } from "../common/api.js";
+import { hikerLabel } from "./state.js";
+import { fmt } from "../common/format.js";
+import { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "../common/surface-view.js";
 
 export const BASIN_RESOLUTION = 64;
 
@@ -21,7 +24,7 @@ function stepped(colours, zmin, zmax) {
   return scale;
 }
 
-export async function computeBasins({ surface, info, optimizer, maxSteps, tolerance, signal }) {
+async function computeBasins({ surface, info, optimizer, maxSteps, tolerance, signal }) {
   // the API bounds resolution² × steps; keep the map responsive
   const steps = Math.min(maxSteps, 10000, Math.floor(50_000_000 / BASIN_RESOLUTION ** 2));
   const data = await api.basins(
@@ -71,7 +74,7 @@ export async function computeBasins({ surface, info, optimizer, maxSteps, tolera
   };
 }
 
-export function renderLegend(element, basins) {
+function renderLegend(element, basins) {
   element.replaceChildren();
   for (const item of basins.legend) {
     const li = document.createElement("li");
@@ -82,4 +85,41 @@ export function renderLegend(element, basins) {
     li.append(swatch, document.createTextNode(item.text));
     element.append(li);
   }
+}
+
+/** Compute the basin map for the selected hiker and (unless `draw` is false) redraw the surface with it. */
+export async function updateBasins({ draw = true } = {}) {
+  if (app.basinController) app.basinController.abort();
+  const controller = new AbortController();
+  app.basinController = controller;
+  const hiker = app.state.hikers[app.state.selected];
+  $("basin-info").hidden = false;
+  $("basin-status").textContent = `Mapping where ${hikerLabel(hiker, app.optimizers)} ends from each start…`;
+  try {
+    app.basins = await computeBasins({
+      surface: app.state.surface,
+      info: app.info,
+      optimizer: { optimizer: hiker.optimizer, ...hiker.params },
+      maxSteps: app.state.maxSteps,
+      tolerance: app.state.tolerance,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    $("basin-status").textContent = `The basin map could not be computed: ${error.message}`;
+    app.basins = null;
+    return;
+  }
+  if (controller !== app.basinController) return;
+  renderLegend($("basin-legend"), app.basins);
+  $("basin-status").textContent =
+    `Colour = the minimum that ${hikerLabel(hiker, app.optimizers)} reaches from each start (${app.basins.x.length}×${app.basins.y.length} starts, up to ${app.basins.steps} steps). Click a cell to send the hiker from there.`;
+  if (draw) await actions.redrawSurface();
+}
+
+let basinTimer = null;
+export function scheduleBasins() {
+  if (app.state.view !== "basins") return;
+  clearTimeout(basinTimer);
+  basinTimer = setTimeout(() => updateBasins(), 300);
 }

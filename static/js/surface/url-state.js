@@ -8,16 +8,8 @@
 //   &steps=1000&tol=0.0001&noise=0&seed=0&speed=40&logc=1&logl=0&view=basins
 
 import { DEFAULTS, PALETTE, isFormula, makeHiker } from "./state.js";
-import { plain } from "./format.js";
-
-// encodeURIComponent, but keep the characters that read well and are safe in a query value.
-function enc(value) {
-  return encodeURIComponent(value).replace(/%2C/gi, ",").replace(/%3A/gi, ":").replace(/%3D/gi, "=");
-}
-
-function pair(p) {
-  return `${plain(p[0])},${plain(p[1])}`;
-}
+import { plain } from "../common/format.js";
+import { enc, linkWith, pair, parseNumber, parsePair, writeQuery } from "../common/url.js";
 
 function encodeValue(value) {
   if (Array.isArray(value)) return value.map(plain).join(",");
@@ -57,17 +49,6 @@ export function encodeState(state) {
   if (state.logLoss !== DEFAULTS.logLoss) put("logl", state.logLoss ? "1" : "0");
   if (state.view !== DEFAULTS.view) put("view", state.view);
   return out.join("&");
-}
-
-function parseNumber(text) {
-  const value = Number(text);
-  return text !== "" && text !== null && Number.isFinite(value) ? value : null;
-}
-
-function parsePair(text) {
-  if (!text) return null;
-  const parts = text.split(",").map(parseNumber);
-  return parts.length === 2 && parts.every((v) => v !== null) ? parts : null;
 }
 
 function parseHiker(text, optimizers, index, problems) {
@@ -151,19 +132,12 @@ export function decodeState(search, base, { catalogue, optimizers }) {
   return { state, problems };
 }
 
-let pending = null;
-
 /** Write the state to the address bar, at most every 150 ms. */
 export function writeUrl(state) {
-  clearTimeout(pending);
-  pending = setTimeout(() => {
-    const query = encodeState(state);
-    const url = `${location.pathname}?${query}`;
-    if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
-  }, 150);
+  writeQuery(() => encodeState(state));
 }
 
 /** The link to this lesson, written now (for "copy link"). */
 export function currentLink(state) {
-  return `${location.origin}${location.pathname}?${encodeState(state)}`;
+  return linkWith(encodeState(state));
 }

@@ -1,0 +1,89 @@
+// The settings besides the hikers: colour and chart scales, the map's mode, the
+// start point, when to stop, the speed, and the run buttons with their keys.
+
+import { $, actions, app, hikerViews, saveState } from "./app.js";
+import { sliderToSpeed } from "./controls.js";
+import { readNumber, setFieldError } from "../common/fields.js";
+import { installShortcuts } from "../common/keyboard.js";
+import { renderStart, syncControls } from "./sidebar.js";
+
+export function bindSettings() {
+  const s = () => app.state;
+
+  $("log-colour").addEventListener("change", (e) => {
+    s().logColour = e.target.checked;
+    saveState();
+    actions.redrawSurface();
+  });
+  $("log-loss").addEventListener("change", async (e) => {
+    s().logLoss = e.target.checked;
+    saveState();
+    await app.charts.reset(hikerViews(), { logLoss: s().logLoss, tolerance: s().tolerance });
+    app.lastSignature = "";
+    actions.render();
+  });
+
+  for (const radio of document.querySelectorAll('input[name="map-view"]')) {
+    radio.addEventListener("change", async (e) => {
+      s().view = e.target.value;
+      saveState();
+      syncControls();
+      if (s().view === "basins") await actions.updateBasins();
+      else actions.redrawSurface();
+    });
+  }
+
+  const startChanged = () => {
+    const x = readNumber($("start-x"), { name: "Start x" });
+    const y = readNumber($("start-y"), { name: "Start y" });
+    if (x.error || y.error) {
+      setFieldError([$("start-x"), $("start-y")], $("start-error"), x.error || y.error);
+      return;
+    }
+    actions.setStart([x.value, y.value]);
+    actions.restartOrReset();
+  };
+  $("start-x").addEventListener("change", startChanged);
+  $("start-y").addEventListener("change", startChanged);
+  $("start-default").addEventListener("click", () => {
+    s().start = null;
+    s().hikers.forEach((h) => (h.start = null));
+    saveState();
+    renderStart();
+    actions.restartOrReset();
+  });
+
+  const numberSetting = (id, key, options) => {
+    $(id).addEventListener("change", () => {
+      const r = readNumber($(id), options);
+      if (r.error) {
+        setFieldError($(id), $(`${id}-error`), r.error);
+        return;
+      }
+      setFieldError($(id), $(`${id}-error`), null);
+      s()[key] = r.value;
+      saveState();
+      if (key === "tolerance" || key === "maxSteps") actions.scheduleBasins();
+      actions.restartOrReset();
+    });
+  };
+  numberSetting("max-steps", "maxSteps", { name: "Max steps", min: 1, max: 100000, integer: true });
+  numberSetting("tolerance", "tolerance", { name: "The tolerance", min: 0 });
+  numberSetting("noise", "noise", { name: "Gradient noise", min: 0, max: 1e6 });
+  numberSetting("seed", "seed", { name: "The seed", min: 0, integer: true });
+
+  $("speed").addEventListener("input", (e) => {
+    s().speed = sliderToSpeed(Number(e.target.value));
+    app.runner.speed = s().speed;
+    $("speed-out").textContent = `${s().speed} steps/s`;
+    saveState();
+  });
+
+  const runPause = () => actions.runPause();
+  const step = () => actions.stepOnce();
+  const reset = () => actions.resetRun();
+  $("run").addEventListener("click", runPause);
+  $("step").addEventListener("click", step);
+  $("reset").addEventListener("click", reset);
+  installShortcuts({ runPause, step, reset });
+}
