@@ -258,6 +258,15 @@ def test_a_formula_that_cannot_start_in_its_budget_is_told_so_and_not_remembered
     assert small_pool.stats.failure_cache_hits == 0
 
 
+def test_every_job_is_answered_even_if_the_pool_fails_on_it(small_pool, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("a defect in the pool")
+
+    monkeypatch.setattr(small_pool, "_run", broken)
+    with pytest.raises(FormulaTooComplex, match="compiler failed"):
+        small_pool.submit("x + 1").result(timeout=60)
+
+
 def test_no_worker_process_outlives_the_app():
     with TestClient(app) as client:
         assert client.post("/api/formula", json={"formula": fresh("x*y")}).status_code == 200

@@ -178,7 +178,7 @@ class CompilerStats:
 
 
 class _Cache:
-    """A small thread-safe least-recently-used map."""
+    """A small least-recently-used map (the compiler's lock guards it)."""
 
     def __init__(self, size: int) -> None:
         self._items: OrderedDict = OrderedDict()
@@ -280,7 +280,17 @@ class FormulaCompiler:
                     self._finish(job, failure, cache=False)
                     continue
                 serving_since = serving_since or worker.ready_at
-                if not self._run(job, worker, max(job.asked, serving_since)):
+                try:
+                    keep = self._run(job, worker, max(job.asked, serving_since))
+                except Exception:  # noqa: BLE001 - every job is answered, whatever happens
+                    logger.exception("the formula compiler failed on a job")
+                    if not job.future.done():
+                        failure = _Failure(
+                            FormulaTooComplex.error_type, "the formula compiler failed", None
+                        )
+                        self._finish(job, failure, cache=False)
+                    keep = False
+                if not keep:
                     self._retire(worker)
                     worker = self._try_start_worker()  # ready before the next job
         finally:
@@ -308,12 +318,12 @@ class FormulaCompiler:
         queueing included); False if the worker had to be killed."""
         waited = time.monotonic() - started
         if waited >= self.budget:
-            self.stats.busy += 1
             message = (
                 "the server is busy compiling other formulas and could not start this one "
                 f"within the {self.budget:g} s budget; try again in a moment"
             )
-            self._finish(job, _Failure(FormulaTooComplex.error_type, message, None), cache=False)
+            failure = _Failure(FormulaTooComplex.error_type, message, None)
+            self._finish(job, failure, cache=False, outcome="busy")
             return True
         answer = worker.compile(job.text, self.budget - waited)
         if worker.killed:  # the pool was stopped meanwhile
@@ -321,18 +331,17 @@ class FormulaCompiler:
             self._finish(job, failure, cache=False)
             return False
         if answer is None:
-            self.stats.timed_out += 1
             message = (
                 f"compiling this formula takes more than the {self.budget:g} s budget; "
                 "write a simpler formula"
             )
             # Remembered only if the formula had (nearly) the whole budget to itself.
             cache = waited < 0.1 * self.budget
-            self._finish(job, _Failure(FormulaTooComplex.error_type, message, None), cache=cache)
+            failure = _Failure(FormulaTooComplex.error_type, message, None)
+            self._finish(job, failure, cache=cache, outcome="timed_out")
             return False
         if isinstance(answer, _Failure):
-            self.stats.refused += 1
-            self._finish(job, answer, cache=True)
+            self._finish(job, answer, cache=True, outcome="refused")
             return worker.process.is_alive()
         try:
             compiled = formula_module.build_formula(job.text, answer)
@@ -342,12 +351,16 @@ class FormulaCompiler:
             )
             self._finish(job, failure, cache=True)
             return True
-        self.stats.compiled += 1
-        self._finish(job, compiled, cache=True)
+        self._finish(job, compiled, cache=True, outcome="compiled")
         return True
 
-    def _finish(self, job: _Job, answer: Formula | _Failure, cache: bool) -> None:
+    def _finish(
+        self, job: _Job, answer: Formula | _Failure, cache: bool, outcome: str | None = None
+    ) -> None:
+        """Answer a job (and every request waiting on the same text); count ``outcome``."""
         with self._lock:
+            if outcome:
+                setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
             if cache:
                 (self._failures if isinstance(answer, _Failure) else self._successes).put(
                     job.text, answer
