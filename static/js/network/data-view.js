@@ -15,6 +15,12 @@ const SCALE = [
 
 const CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
 
+/** The output of a network that knows nothing yet: p = ½ everywhere (or ŷ = 0). */
+export function neutralBoundary(task, grid) {
+  const value = task === "classification" ? 0.5 : 0;
+  return grid.y.map(() => grid.x.map(() => value));
+}
+
 export class DataView {
   constructor(el, { onClick }) {
     this.el = el;
