@@ -1,14 +1,16 @@
 """The compute workers serve clients in turn: a greedy client cannot starve a small request.
 
-The scheduler's tests run on fresh event loops with one worker, so the order in
-which jobs run is exact; the end-to-end test counts what a real server computes
-while a small request waits behind a dozen greedy streams.
+The scheduler's tests run on fresh event loops with one worker (and, but where the
+express worker is the subject, without it), so the order in which jobs run is exact;
+the end-to-end test counts what a real server computes while a small request waits
+behind a dozen greedy streams.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 
 import anyio
@@ -21,8 +23,9 @@ from app.api.descent import stream_stats
 
 @pytest.fixture
 def one_worker(monkeypatch):
-    """Every limiter made from now on (one per event loop) has a single worker."""
+    """Every limiter made from now on (one per event loop) has a single worker, no express."""
     monkeypatch.setattr(compute, "WORKERS", 1)
+    monkeypatch.setattr(compute, "EXPRESS_CPU_SECONDS", 0.0)
 
 
 async def as_client(key, function, *args):
@@ -72,13 +75,13 @@ def test_a_waiting_client_goes_before_a_greedy_clients_queue(one_worker):
 
 async def take_turns(jobs: list[tuple[str, float]]) -> list[str]:
     """Queue ``(client, worker seconds)`` jobs behind a busy worker; the order they ran in."""
-    workers = compute.FairLimiter(1)
+    workers = compute.FairLimiter(1, express_cpu_seconds=0)
     order: list[str] = []
 
     async def job(key: str, seconds: float) -> None:
-        client = await workers.acquire(key)
+        turn = await workers.acquire(key)
         order.append(key)
-        workers.release(client, seconds)
+        workers.release(turn, seconds)
 
     opener = await workers.acquire("opener")
     tasks = [asyncio.create_task(job(key, seconds)) for key, seconds in jobs]
@@ -104,7 +107,7 @@ def test_a_client_whose_turns_are_long_gets_fewer_of_them():
 
 def test_a_client_that_starts_waiting_gets_no_credit_for_having_been_idle():
     async def main() -> list[str]:
-        workers = compute.FairLimiter(1)
+        workers = compute.FairLimiter(1, express_cpu_seconds=0)
         # "busy" has had 1 s of worker time while "late" was not there...
         for _ in range(10):
             workers.release(await workers.acquire("busy"), 0.1)
@@ -112,9 +115,9 @@ def test_a_client_that_starts_waiting_gets_no_credit_for_having_been_idle():
         order: list[str] = []
 
         async def job(key: str) -> None:
-            client = await workers.acquire(key)
+            turn = await workers.acquire(key)
             order.append(key)
-            workers.release(client, 0.1)
+            workers.release(turn, 0.1)
 
         tasks = [asyncio.create_task(job(key)) for key in ["busy"] * 3 + ["late"] * 3]
         await until(lambda: workers.waiting_jobs() == 6)
@@ -155,7 +158,7 @@ def test_a_cancelled_wait_gives_no_worker_away_and_runs_nothing(one_worker):
 
 def test_a_worker_handed_to_a_wait_being_cancelled_is_passed_on():
     async def main() -> None:
-        workers = compute.FairLimiter(1)
+        workers = compute.FairLimiter(1, express_cpu_seconds=0)
         first = await workers.acquire("a")
         handed = asyncio.create_task(workers.acquire("b"))
         behind = asyncio.create_task(workers.acquire("c"))
@@ -168,6 +171,70 @@ def test_a_worker_handed_to_a_wait_being_cancelled_is_passed_on():
         assert workers.busy == 1
         workers.release(third, 0.01)
         assert workers.busy == 0
+
+    asyncio.run(main())
+
+
+async def client_whose_last_job_took(workers, key: str, cpu_seconds: float) -> None:
+    workers.release(await workers.acquire(key), cpu_seconds)
+
+
+def test_the_express_worker_takes_a_short_job_at_once_while_the_workers_are_busy():
+    async def main() -> None:
+        workers = compute.FairLimiter(1, express_cpu_seconds=0.005)
+        await client_whose_last_job_took(workers, "stream", 0.05)
+        await client_whose_last_job_took(workers, "small", 0.001)
+        chunk = await workers.acquire("stream")  # the only worker is busy
+        next_chunk = asyncio.create_task(workers.acquire("stream"))
+        newcomer = asyncio.create_task(workers.acquire("newcomer"))
+        await until(lambda: workers.waiting_jobs() == 2)
+        # Long last job, or none yet: they wait for the worker, the express one stays free.
+        assert not workers.express_busy
+        small = await workers.acquire("small")  # at once
+        assert small.express and workers.express_busy
+        workers.release(small, 0.001)
+        workers.release(chunk, 0.05)
+        assert not (await newcomer).express  # fresh clients go first: it had used none
+        assert not next_chunk.done()
+
+    asyncio.run(main())
+
+
+def test_the_express_worker_goes_to_the_next_waiting_client_with_a_short_last_job():
+    async def main() -> None:
+        workers = compute.FairLimiter(1, express_cpu_seconds=0.005)
+        for key in ("a", "b"):
+            await client_whose_last_job_took(workers, key, 0.001)
+        await client_whose_last_job_took(workers, "long", 0.05)
+        regular = await workers.acquire("long")
+        first = await workers.acquire("a")
+        assert first.express
+        second = asyncio.create_task(workers.acquire("b"))
+        await until(lambda: workers.waiting_jobs() == 1)
+        workers.release(first, 0.01)  # "a"'s job was long after all: it is not quick now
+        assert (await second).express
+        assert workers.waiting_jobs() == 0 and workers.busy == 1
+        workers.release(regular, 0.05)
+        workers.release(await second, 0.001)
+        assert workers.busy == 0 and not workers.express_busy
+
+    asyncio.run(main())
+
+
+def test_a_job_is_charged_its_cpu_not_its_wall_time():
+    """A job that sleeps (or waits for the GIL) used little CPU: it stays quick."""
+
+    async def main() -> None:
+        await compute.run(time.sleep, 0.05)
+        assert compute.limiter()._clients[compute.ANONYMOUS].quick
+
+        def spin() -> None:
+            deadline = time.thread_time() + 0.02
+            while time.thread_time() < deadline:
+                pass
+
+        await compute.run(spin)
+        assert not compute.limiter()._clients[compute.ANONYMOUS].quick
 
     asyncio.run(main())
 
