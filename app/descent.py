@@ -11,6 +11,12 @@ A run ends
 - ``diverged`` when f, ∇f or the position stops being finite or the position
   leaves the divergence box; its path ends at its last good point,
 - ``max_steps`` after max_steps steps otherwise.
+
+A descent that records its paths also judges every run as it ends (its
+``verdict``, the Hessian eigenvalues at its final point and the minimum it
+reached, see app/verdicts.py): the loop keeps the last few recorded points of
+each run across chunks, which is all a verdict needs, so a stream's verdicts are
+the batch's.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from app import optim
-from app.surfaces import Minimum, Surface
+from app import optim, verdicts
+from app.surfaces import Surface
 
 CONVERGED, DIVERGED, MAX_STEPS, WALKING = "converged", "diverged", "max_steps", "walking"
 
@@ -55,7 +61,9 @@ class Descent:
 
     ``optimizers`` is one (name, hyperparameters) per start, or a single pair
     shared by all. After (or while) iterating, ``status``, ``steps`` and
-    ``final`` (the last good point of each run, as FIELDS) describe every run.
+    ``final`` (the last good point of each run, as FIELDS) describe every run;
+    when paths are recorded, so do ``verdict``, ``hessian_eigenvalues`` ((runs, 2),
+    NaN where unknown) and ``nearest`` (the minimum reached, as JSON, or None).
     """
 
     def __init__(
@@ -79,6 +87,9 @@ class Descent:
         self.status = np.full(count, WALKING, dtype=object)
         self.steps = np.zeros(count, dtype=np.int64)
         self.final = np.full((count, len(FIELDS)), np.nan)
+        self.verdict = np.full(count, None, dtype=object)
+        self.hessian_eigenvalues = np.full((count, 2), np.nan)
+        self.nearest: list[dict | None] = [None] * count
         # While chunks() runs: the run in each live column (basins drop the columns
         # of ended runs), which columns still walk, the previous point (where a
         # diverging run's path ends) and the runs ended in the current chunk.
@@ -86,6 +97,10 @@ class Descent:
         self._active = np.ones(count, dtype=bool)
         self._previous: tuple = ()
         self._ended: list[int] = []
+        # When judging (recording): the last recorded points before the current
+        # chunk, (≤ WINDOW + 1, FIELDS, runs), for runs that end early in a chunk.
+        self._judging = False
+        self._tail = np.empty((0, len(FIELDS), count))
         if isinstance(optimizers, tuple):
             name, hyper = optimizers
             self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
@@ -122,13 +137,45 @@ class Descent:
                 optimizer.step([params], [gradients[:, indices]])
                 self.positions[:, indices] = params
 
-    def _end(self, mask: np.ndarray, status: str, steps: int, point: tuple) -> None:
-        """End the live columns in ``mask``; ``point`` (FIELDS arrays) holds their finals."""
+    def _end(
+        self, mask: np.ndarray, status: str, steps: int, point: tuple, chunk: Chunk, row: int
+    ) -> None:
+        """End the live columns in ``mask``; ``point`` (FIELDS arrays) holds their finals.
+
+        ``row`` is the chunk row of the current step (for a run's last points).
+        """
         runs = self._runs[mask]
         self.status[runs] = status
         self.steps[runs] = steps
         self.final[runs] = np.stack([values[mask] for values in point], axis=1)
         self._ended.extend(runs.tolist())
+        if self._judging:
+            window = self._last_points(chunk, row, runs) if status == MAX_STEPS else None
+            verdict, eigenvalues = verdicts.judge(
+                self.surface, status, self.final[runs], window, self.tolerance
+            )
+            self.verdict[runs] = verdict
+            self.hessian_eigenvalues[runs] = eigenvalues
+            if status != DIVERGED:
+                settled = np.isin(verdict, (verdicts.CONVERGED, verdicts.OSCILLATING))
+                nearest = verdicts.nearest_minima(self.surface, self.final[runs, :2], settled)
+                for run, minimum in zip(runs.tolist(), nearest, strict=True):
+                    self.nearest[run] = minimum
+
+    def _last_points(self, chunk: Chunk, row: int, runs: np.ndarray) -> np.ndarray:
+        """The last WINDOW + 1 recorded points of ``runs``, up to this chunk's ``row``."""
+        recent = chunk.points[max(0, row - verdicts.WINDOW) : row + 1, :, runs]
+        missing = verdicts.WINDOW + 1 - len(recent)
+        if missing > 0 and len(self._tail):
+            recent = np.concatenate([self._tail[-missing:, :, runs], recent])
+        return recent
+
+    def _keep_tail(self, points: np.ndarray) -> None:
+        """Remember the last WINDOW + 1 points recorded so far (after each chunk)."""
+        keep = verdicts.WINDOW + 1
+        if len(points) < keep:
+            points = np.concatenate([self._tail, points])
+        self._tail = points[-keep:].copy()
 
     def _visit(self, step: int, chunk: Chunk, row: int) -> None:
         """Evaluate every live hiker after ``step`` steps, record it, end the runs that stop."""
@@ -147,18 +194,19 @@ class Descent:
             active &= good
             chunk.counts[self._runs[diverged]] = row
             if step == 0:  # a start that is not finite: no point to show
-                self._end(diverged, DIVERGED, 0, (np.full(len(x), np.nan),) * len(FIELDS))
+                nowhere = (np.full(len(x), np.nan),) * len(FIELDS)
+                self._end(diverged, DIVERGED, 0, nowhere, chunk, row)
             else:
-                self._end(diverged, DIVERGED, step - 1, self._previous)
+                self._end(diverged, DIVERGED, step - 1, self._previous, chunk, row)
         if self.tolerance > 0:
             converged = active & (np.hypot(grad_x, grad_y) <= self.tolerance)
             if converged.any():
                 active &= ~converged
                 chunk.counts[self._runs[converged]] = row + 1
-                self._end(converged, CONVERGED, step, point)
+                self._end(converged, CONVERGED, step, point, chunk, row)
         if step == self.max_steps and active.any():
             chunk.counts[self._runs[active]] = row + 1
-            self._end(active.copy(), MAX_STEPS, step, point)
+            self._end(active.copy(), MAX_STEPS, step, point, chunk, row)
             active[:] = False
         self._previous = point
 
@@ -190,6 +238,7 @@ class Descent:
         never changes the numbers, only when they are handed out.
         """
         compact = not record and len(self._groups) == 1 and not self.noise
+        self._judging = record
         step, limit = 0, first_chunk_steps
         while self._active.any():
             rows = min(limit, self.max_steps - step + 1)
@@ -216,6 +265,7 @@ class Descent:
             recorded = row + 1
             if record:
                 chunk.points = points[:recorded]
+                self._keep_tail(chunk.points)
             np.minimum(counts, recorded, out=counts)
             chunk.ended.sort()
             yield chunk
@@ -244,14 +294,6 @@ def collect(descent: Descent) -> list[np.ndarray]:
     for chunk in descent.chunks(chunk_seconds=float("inf")):
         paths.add(chunk)
     return paths.arrays()
-
-
-def nearest_minimum(minima: tuple[Minimum, ...], x: float, y: float) -> dict | None:
-    if not minima:
-        return None
-    distances = [float(np.hypot(m.x - x, m.y - y)) for m in minima]
-    index = int(np.argmin(distances))
-    return {**minima[index].as_json(), "distance": distances[index]}
 
 
 @dataclass
@@ -287,13 +329,16 @@ def basin_map(descent: Descent, resolution: int) -> BasinMap:
     """
     surface = descent.surface
     minimum = np.full(descent.count, -1)
-    if surface.minima:
-        centres = np.array([[m.x, m.y] for m in surface.minima])
-        offsets = (descent.final[:, None, :2] - centres[None, :, :]) / surface.spans
-        distance = np.hypot(offsets[..., 0], offsets[..., 1])
-        nearest = np.argmin(np.where(np.isnan(distance), np.inf, distance), axis=1)
-        close = distance[np.arange(descent.count), nearest] <= 0.01
-        minimum = np.where((descent.status == CONVERGED) & close, nearest, -1)
+    converged = descent.status == CONVERGED
+    if surface.minima and converged.any():
+        ends = descent.final[converged, :2] / surface.spans
+        closest, nearest = np.full(len(ends), np.inf), np.full(len(ends), -1)
+        # One minimum at a time: Rastrigin lists 121, a basin map has up to 65,536 runs.
+        for index, m in enumerate(surface.minima):
+            distance = np.hypot(*(ends - np.array([m.x, m.y]) / surface.spans).T)
+            closer = distance < closest
+            closest[closer], nearest[closer] = distance[closer], index
+        minimum[converged] = np.where(closest <= verdicts.REACHED, nearest, -1)
     xs, ys = surface.grid(resolution)
     shape = (resolution, resolution)
     return BasinMap(

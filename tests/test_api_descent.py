@@ -55,9 +55,11 @@ def test_a_run_converges_with_its_path_and_nearest_minimum(client):
     )
     np.testing.assert_array_equal(path["z"], f)
     np.testing.assert_array_equal(path["grad_x"], gx)
+    eigenvalues = run["final"].pop("hessian_eigenvalues")  # checked in tests/test_verdicts.py
     assert run["final"] == {
         "x": path["x"][-1], "y": path["y"][-1], "z": path["z"][-1], "grad_norm": norms[-1],
     }  # fmt: skip
+    assert run["verdict"] == "converged" and min(eigenvalues) > 0
     nearest = run["nearest_minimum"]
     assert nearest["global"] is True and nearest["distance"] < 1e-6
     assert (nearest["x"], nearest["y"]) == pytest.approx((-2.805118, 3.131313), abs=1e-5)

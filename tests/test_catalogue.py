@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.surfaces import CATALOGUE, from_catalogue, from_formula
+from app.surfaces import CATALOGUE, compile_formula, find_minima, from_catalogue, from_formula
 
 REQUIRED = {
     "rosenbrock", "himmelblau", "rastrigin", "ackley", "beale", "booth", "goldstein_price",
@@ -81,6 +81,73 @@ def test_numeric_minimum_finder_agrees_with_the_catalogue(entry):
             and abs(m.y - minimum.y) < 1e-3 * (entry.y_range[1] - entry.y_range[0])
             for m in found_global
         ), f"{minimum} not found in {found_global}"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_every_local_minimum_in_the_domain_is_listed(entry):
+    """The list is exactly what a fine numeric search finds (the generator's search)."""
+    formula = compile_formula(entry.formula)
+    found = find_minima(formula, entry.x_range, entry.y_range, resolution=801, max_minima=None)
+    spans = np.array([entry.x_range[1] - entry.x_range[0], entry.y_range[1] - entry.y_range[0]])
+    assert len(found) == len(entry.minima)
+    for minimum in found:
+        listed = [
+            m
+            for m in entry.minima
+            if np.all(np.abs([m.x - minimum.x, m.y - minimum.y]) < 1e-6 * spans)
+        ]
+        assert len(listed) == 1, f"{minimum} is not listed once"
+        assert listed[0].z == pytest.approx(minimum.z, abs=1e-8)
+        assert listed[0].is_global == minimum.is_global
+
+
+def _integer_points(minima, near: float) -> set[tuple[int, int]]:
+    return {
+        (round(m.x), round(m.y))
+        for m in minima
+        if max(abs(m.x - round(m.x)), abs(m.y - round(m.y))) < near
+    }
+
+
+def test_grids_of_minima():
+    """Rastrigin and Ackley: one minimum near every integer point of the domain (SFU's
+    "many regularly distributed local minima"); Styblinski–Tang: one in each quadrant."""
+    grid = {(i, j) for i in range(-5, 6) for j in range(-5, 6)}
+    for name in ("rastrigin", "ackley"):
+        minima = CATALOGUE[name].minima
+        assert len(minima) == 121 and _integer_points(minima, 0.06) == grid, name
+    tang = CATALOGUE["styblinski_tang"].minima
+    corners = {(x, y) for x in (-2.903534, 2.746803) for y in (-2.903534, 2.746803)}
+    assert {(round(m.x, 6), round(m.y, 6)) for m in tang} == corners
+
+
+# SFU's published global minima (Himmelblau's from its paper): location(s) and value.
+PUBLISHED_GLOBAL_MINIMA = {
+    "rosenbrock": ([(1, 1)], 0.0),
+    "himmelblau": ([(3, 2), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)], 0.0),
+    "rastrigin": ([(0, 0)], 0.0),
+    "ackley": ([(0, 0)], 0.0),
+    "beale": ([(3, 0.5)], 0.0),
+    "booth": ([(1, 3)], 0.0),
+    "goldstein_price": ([(0, -1)], 3.0),
+    "six_hump_camel": ([(0.0898, -0.7126), (-0.0898, 0.7126)], -1.0316),
+    "three_hump_camel": ([(0, 0)], 0.0),
+    "styblinski_tang": ([(-2.903534, -2.903534)], -39.16617 * 2),  # SFU rounds it to -39.16599d
+    "matyas": ([(0, 0)], 0.0),
+    "levi_n13": ([(1, 1)], 0.0),
+    "mccormick": ([(-0.54719, -1.54719)], -1.9133),
+    "easom": ([(np.pi, np.pi)], -1.0),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED_GLOBAL_MINIMA))
+def test_global_minima_are_the_published_ones(name):
+    points, value = PUBLISHED_GLOBAL_MINIMA[name]
+    listed = [m for m in CATALOGUE[name].minima if m.is_global]
+    assert len(listed) == len(points)
+    for x, y in points:
+        (match,) = [m for m in listed if abs(m.x - x) < 1e-4 and abs(m.y - y) < 1e-4]
+        assert match.z == pytest.approx(value, abs=1e-4)
 
 
 def test_published_values():

@@ -96,16 +96,25 @@ def _columns(points: np.ndarray) -> dict[str, list[float]]:
 
 
 def _outcome(result: descent.Descent, run: int) -> dict[str, Any]:
-    """How run ``run`` ended: status, steps, final point, nearest minimum."""
+    """How run ``run`` ended: status, verdict, steps, final point, the minimum it reached.
+
+    Everything here was computed by the descent when the run ended (in a worker
+    thread): this only reads it, so a stream's event loop never waits on it.
+    """
     x, y, z, gx, gy = result.final[run].tolist()
-    status = str(result.status[run])
+    eigenvalues = result.hessian_eigenvalues[run]
     return {
-        "status": status,
+        "status": str(result.status[run]),
+        "verdict": str(result.verdict[run]),
         "steps": int(result.steps[run]),
-        "final": {"x": x, "y": y, "z": z, "grad_norm": float(np.hypot(gx, gy))},
-        "nearest_minimum": None
-        if status == descent.DIVERGED
-        else descent.nearest_minimum(result.surface.minima, x, y),
+        "final": {
+            "x": x,
+            "y": y,
+            "z": z,
+            "grad_norm": float(np.hypot(gx, gy)),
+            "hessian_eigenvalues": eigenvalues.tolist() if np.isfinite(eigenvalues).all() else None,
+        },
+        "nearest_minimum": result.nearest[run],
     }
 
 

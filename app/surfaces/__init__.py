@@ -103,19 +103,28 @@ def on_domain(
     return Surface(formula, x_range, y_range, find_minima(formula, x_range, y_range))
 
 
+# A dip shallower than this share of f's range over the domain is no minimum a
+# learner could see: Easom's far plain, where exp(-r²) fades towards 0, ripples
+# with dips of 1e-12.
+SHALLOWEST_DIP = 1e-9
+
+
 def find_minima(
     formula: Formula,
     x_range: tuple[float, float],
     y_range: tuple[float, float],
     resolution: int = 121,
-    max_minima: int = 12,
+    max_minima: int | None = 128,
 ) -> tuple[Minimum, ...]:
     """Local minima inside the domain: the grid's lowest cells, polished by Newton's method.
 
-    Candidates are grid points below their eight neighbours; each is
-    refined by damped Newton steps (all candidates at once) and kept only if it
-    converged to a point with a positive semi-definite Hessian inside the domain.
-    The lowest are marked global (within a relative 1e-9 of the lowest value).
+    Candidates are grid points below their eight neighbours (by more than
+    SHALLOWEST_DIP of f's range); each is refined by damped Newton steps (all
+    candidates at once) and kept only if it converged to a point with a positive
+    semi-definite Hessian inside the domain. At most ``max_minima`` (None: all),
+    lowest first; the lowest are marked global (within a relative 1e-9 of the
+    lowest value). The catalogue's lists come from this search at resolution 801
+    with no cap (tests/test_catalogue.py checks them).
     """
     xs = np.linspace(*x_range, resolution)
     ys = np.linspace(*y_range, resolution)
@@ -136,40 +145,45 @@ def find_minima(
     finite = z[np.isfinite(z)]
     if finite.size == 0:
         return ()
-    # A dip no deeper than rounding (Easom's far plain) is no minimum.
     with np.errstate(invalid="ignore"):
-        is_candidate &= highest_neighbour - centre > 1e-12 * (finite.max() - finite.min())
+        is_candidate &= highest_neighbour - centre > SHALLOWEST_DIP * (finite.max() - finite.min())
     rows, cols = np.nonzero(is_candidate)
     if rows.size == 0:
         return ()
-    order = np.argsort(centre[rows, cols])[: 4 * max_minima]
+    order = np.argsort(centre[rows, cols])
+    if max_minima is not None:
+        order = order[: 4 * max_minima]
     points = np.stack([xs[cols[order] + 1], ys[rows[order] + 1]], axis=1)
     spans = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]])
-    points, converged = _newton(formula, points, spans)
+    points, converged = polish_minima(formula, points, spans)
     low, high = np.array([x_range[0], y_range[0]]), np.array([x_range[1], y_range[1]])
     inside = np.all((points >= low) & (points <= high), axis=1)
     values = formula.value(points[:, 0], points[:, 1])
-    minima: list[tuple[float, float, float]] = []
-    for index in np.argsort(values):
-        x, y = points[index]
-        value = float(values[index])
-        if not (converged[index] and inside[index] and np.isfinite(value)):
+    keep = converged & inside & np.isfinite(values)
+    points, values = points[keep], values[keep]
+    kept: list[int] = []
+    for index in np.argsort(values, kind="stable"):
+        # Candidates that polished to the same point count once.
+        if kept and np.any(np.hypot(*((points[kept] - points[index]) / spans).T) < 1e-3):
             continue
-        if any(np.hypot((x - mx) / spans[0], (y - my) / spans[1]) < 1e-3 for mx, my, _ in minima):
-            continue
-        minima.append((float(x), float(y), value))
-        if len(minima) == max_minima:
+        kept.append(int(index))
+        if max_minima is not None and len(kept) == max_minima:
             break
-    if not minima:
+    if not kept:
         return ()
-    lowest = minima[0][2]
+    lowest = float(values[kept[0]])
     return tuple(
-        Minimum(x, y, z, bool(z - lowest <= 1e-9 * max(1.0, abs(lowest)))) for x, y, z in minima
+        Minimum(float(x), float(y), float(z), bool(z - lowest <= 1e-9 * max(1.0, abs(lowest))))
+        for (x, y), z in zip(points[kept], values[kept], strict=True)
     )
 
 
-def _newton(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int = 100):
-    """Damped Newton steps on many points at once; returns (points, converged)."""
+def polish_minima(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int = 100):
+    """Damped Newton steps from many points at once, downhill to a minimum each.
+
+    Returns (points, is_minimum): is_minimum where a point converged to a local
+    minimum (used by find_minima and to name the minimum a hiker reached).
+    """
     hessian = formula.hessian
     value, gx, gy = formula.value_and_gradient(points[:, 0], points[:, 1])
     damping = np.ones(len(points))
@@ -194,6 +208,8 @@ def _newton(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int 
         value = np.where(better, trial_value, value)
         gx, gy = np.where(better, tgx, gx), np.where(better, tgy, gy)
         damping = np.where(better, np.minimum(damping * 2, 1.0), damping / 4)
+        if converged.all():
+            break
     hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
     semi_definite = (hxx >= 0) & (hyy >= 0) & (hxx * hyy - hxy * hxy >= -1e-12 * (hxx + hyy) ** 2)
     scale = 1e-6 * (1 + np.abs(value)) / spans.min()
