@@ -35,6 +35,7 @@ def _catalogue_entry(entry: surfaces.CatalogueEntry) -> dict:
         "minima": [minimum.as_json() for minimum in entry.minima],
         "start": list(entry.start),
         # The surface's lesson, runnable as POST /api/descent (API.md, "Presets").
+        "preset": entry.preset.as_json() if entry.preset else None,
     }
 
 
