@@ -165,3 +165,25 @@ def test_published_values():
     for name, ((x, y), value) in checks.items():
         z = from_catalogue(name).formula.value(np.array([x]), np.array([y]))[0]
         assert z == pytest.approx(value, abs=1e-4), name
+
+
+def test_basin_maps_index_the_long_lists(client):
+    """A basin map's ``minimum`` indexes the surface's minima, all 121 of Rastrigin's."""
+    body = {
+        "surface": "rastrigin",
+        "optimizer": {"optimizer": "sgd", "lr": 0.002},
+        "resolution": 12,
+        "max_steps": 300,
+    }
+    result = client.post("/api/basins", json=body).json()
+    assert len(result["minima"]) == len(CATALOGUE["rastrigin"].minima) == 121
+    xs, ys = result["x"], result["y"]
+    reached = 0
+    for i, row in enumerate(result["minimum"]):
+        for j, index in enumerate(row):
+            if index >= 0:
+                reached += 1
+                minimum = result["minima"][index]
+                # Gradient descent with a small step settles in the dip it starts in.
+                assert abs(minimum["x"] - xs[j]) <= 0.5 and abs(minimum["y"] - ys[i]) <= 0.5
+    assert reached >= 100
