@@ -61,6 +61,7 @@ MAX_TRAJECTORY_VALUES = 2_000_000  # landscape: recorded epochs × weights kept 
 # Serving (issue 8: a server a class can share)
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # a request body; over it: 413 before parsing
 MAX_ERROR_EXCERPT = 80  # characters of a bad input echoed in an error body
+STALLED_CLIENT_SECONDS = 30.0  # a client sending nothing of its body, or reading nothing: dropped
 FORMULA_COMPILE_SECONDS = 2.0  # wall-time budget of one formula compile (parse, diff, compile)
 MAX_WS_MESSAGE_BYTES = 1024 * 1024  # one WebSocket message from a client
 MAX_WS_INBOX_BYTES = 2 * 1024 * 1024  # client messages waiting in one session's inbox

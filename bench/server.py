@@ -27,11 +27,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(timeout: float = 60) -> Iterator[str]:
-    """``python -m app`` on a free port until the block ends; yields its base URL."""
+def running_server(*flags: str, timeout: float = 60) -> Iterator[str]:
+    """``python -m app`` on a free port until the block ends; yields its base URL.
+
+    ``flags`` are more options of ``python -m app`` (``"--workers", "2"``); the server
+    options themselves are those of every other start (app/serving.py).
+    """
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "app", "--port", str(port)],
+        [sys.executable, "-m", "app", "--port", str(port), *flags],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

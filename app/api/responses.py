@@ -1,22 +1,48 @@
-"""Strict, fast JSON responses built from numpy arrays.
+"""Strict, fast JSON responses built from numpy arrays, and compressed files.
 
-Big responses (a 64-run descent is tens of MB) are built and encoded by orjson,
-which writes numpy arrays directly, in a compute worker: the event loop only
-sends the bytes.
+Big responses (a 64-run descent is ~90 MB of JSON) are built and encoded by
+orjson, which writes numpy arrays directly, in a compute worker: the event loop
+only sends the bytes. They go out a chunk at a time, so a client that stops
+reading holds at most one chunk in the server's send buffer (and the edge drops
+it after ``limits.STALLED_CLIENT_SECONDS``, freeing the body); a client that accepts
+gzip gets them compressed, in the workers too, a slice per turn.
+
+Static files (plotly.min.js is 4.8 MB) are gzipped once per file version, in a
+worker, and kept for every later client that accepts gzip.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
+import zlib
 from collections.abc import Callable
+from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Receive, Scope, Send
 
+from app import limits
 from app.api import compute
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+SEND_CHUNK_BYTES = 64 * 1024  # one send of a big body (what a stalled client can hold up)
+GZIP_MIN_BYTES = 16 * 1024  # smaller JSON is sent as it is (gzip would gain little)
+GZIP_SLICE_BYTES = 4 * 1024 * 1024  # JSON compressed per worker turn (~30 ms at level 1)
+JSON_GZIP_LEVEL = 1  # half the size of float-heavy JSON; higher levels gain ~5% at 3-6× the time
+FILE_GZIP_LEVEL = 9  # static files are compressed once, so take the smallest
+# Static files worth compressing (fonts and images are compressed already).
+COMPRESSIBLE_SUFFIXES = frozenset({".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map"})
+GZIP_MIN_FILE_BYTES = 1024
 
 
 def encode(content: Any) -> bytes:
@@ -25,7 +51,78 @@ def encode(content: Any) -> bytes:
     return orjson.dumps(content, option=_OPTIONS)
 
 
-class StrictJSONResponse(JSONResponse):
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether the request's Accept-Encoding allows gzip (``gzip`` or ``*``, q above 0)."""
+    allowed: dict[str, bool] = {}
+    for item in headers.get("accept-encoding", "").split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding:
+            allowed[coding.lower()] = quality > 0
+    return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", False)))
+
+
+async def _send_chunks(send: Send, data: bytes) -> None:
+    """``data`` in chunks of ``SEND_CHUNK_BYTES``, the response going on after them."""
+    for start in range(0, len(data), SEND_CHUNK_BYTES):
+        chunk = data[start : start + SEND_CHUNK_BYTES]
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def _send_end(send: Send) -> None:
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_gzipped(send: Send, body: bytes) -> None:
+    """``body`` gzipped a slice per worker turn, each piece sent as soon as it is ready."""
+    compressor = zlib.compressobj(JSON_GZIP_LEVEL, wbits=31)  # 31: the gzip format
+    for start in range(0, len(body), GZIP_SLICE_BYTES):
+        await _send_chunks(
+            send, await compute.run(compressor.compress, body[start : start + GZIP_SLICE_BYTES])
+        )
+    await _send_chunks(send, await compute.run(compressor.flush))
+
+
+class _BigJSONSending:
+    """How a JSON response is sent: in chunks, gzipped when big and the client accepts it.
+
+    Mixed into Response classes whose ``body`` is the encoded JSON.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body: bytes = self.body
+        compress = False
+        if len(body) >= GZIP_MIN_BYTES:
+            # The same URL may answer gzipped or not: caches must key on Accept-Encoding.
+            self.headers.add_vary_header("Accept-Encoding")
+            if accepts_gzip(Headers(scope=scope)) and "content-encoding" not in self.headers:
+                compress = True
+                self.headers["content-encoding"] = "gzip"
+                del self.headers["content-length"]  # sent with chunked transfer encoding
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope.get("method") != "HEAD":
+            await (_send_gzipped if compress else _send_chunks)(send, body)
+        await _send_end(send)
+        if self.background is not None:
+            await self.background()
+
+
+class EncodedJSONResponse(_BigJSONSending, Response):
+    """JSON already encoded (by ``encode``, in a worker)."""
+
+    media_type = "application/json"
+
+
+class StrictJSONResponse(_BigJSONSending, JSONResponse):
     """JSON that can never contain NaN or Infinity, encoded by orjson."""
 
     def render(self, content: Any) -> bytes:
@@ -34,14 +131,14 @@ class StrictJSONResponse(JSONResponse):
 
 async def json_response(
     build: Callable[..., Any], *args: Any, status_code: int = 200
-) -> Response:
+) -> EncodedJSONResponse:
     """``build(*args)`` encoded as JSON, both done in a compute worker (off the event loop)."""
 
     def build_and_encode() -> bytes:
         return encode(build(*args))
 
     body = await compute.run(build_and_encode)
-    return Response(body, status_code=status_code, media_type="application/json")
+    return EncodedJSONResponse(body, status_code=status_code)
 
 
 def finite_or_none(values: np.ndarray) -> list:
@@ -63,3 +160,185 @@ def without_non_finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [without_non_finite(v) for v in value]
     return value
+
+
+# Error bodies: what they may quote of the input
+
+# A message is ours, quoting at most one excerpt of the input.
+MAX_ERROR_MESSAGE = 240 + limits.MAX_ERROR_EXCERPT
+
+
+def cut(text: str, limit: int = limits.MAX_ERROR_EXCERPT) -> str:
+    """``text``, cut to ``limit`` characters (the last one an ellipsis when cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _json_pieces(value: Any, limit: int):
+    """Compact JSON text of ``value`` piece by piece, each string cut to ``limit``
+    (a caller stops reading once it has enough: a huge or deep value costs no more)."""
+    if isinstance(value, dict):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            yield ("," if index else "") + orjson.dumps(cut(str(key), limit)).decode() + ":"
+            yield from _json_pieces(item, limit)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _json_pieces(item, limit)
+        yield "]"
+    elif isinstance(value, str):
+        yield orjson.dumps(cut(value, limit)).decode()
+    elif value is None or isinstance(value, bool | int | float):
+        yield orjson.dumps(value).decode() if value == value else "NaN"
+    else:
+        yield orjson.dumps(cut(str(value), limit)).decode()
+
+
+def excerpt(value: Any, limit: int = limits.MAX_ERROR_EXCERPT) -> Any:
+    """What an error body may quote of an input ``value``: itself when short; else a
+    string of at most ``limit`` characters, the start of its JSON and, for a list or an
+    object, how many items it has."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value[: limit * 4]).decode(errors="replace")
+    if isinstance(value, str):
+        return cut(value, limit)
+    if not isinstance(value, dict | list | tuple):
+        return value
+    text = ""
+    for piece in _json_pieces(value, limit):
+        text += piece
+        if len(text) > limit:
+            break
+    else:
+        return value  # short enough whole
+    kind = "key" if isinstance(value, dict) else "item"
+    size = f"… ({len(value):,} {kind}{'' if len(value) == 1 else 's'})"
+    return text[: limit - len(size)] + size
+
+
+def bounded_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors that quote at most an excerpt of the input: in ``input``, in the
+    parts of ``loc`` (a bad key is an input too), in ``ctx`` and in ``msg``."""
+    bounded = []
+    for error in errors:
+        error = dict(error)
+        error["loc"] = [part if isinstance(part, int) else cut(str(part)) for part in error["loc"]]
+        error["msg"] = cut(str(error["msg"]), MAX_ERROR_MESSAGE)
+        if "input" in error:
+            error["input"] = excerpt(error["input"])
+        if isinstance(error.get("ctx"), dict):
+            error["ctx"] = {
+                key: item
+                if isinstance(item, bool | int | float | None)
+                else excerpt(item if isinstance(item, str | dict | list | tuple) else str(item))
+                for key, item in error["ctx"].items()
+            }
+        bounded.append(error)
+    return bounded
+
+
+# Static files
+
+
+class _GzipCache:
+    """Each static file gzipped once per version (path, size, mtime), kept for the process."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[tuple[int, int], bytes]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def gzipped(self, path: str, stat_result: os.stat_result) -> bytes:
+        """The file gzipped (compressed now if this version is not cached yet; blocking)."""
+        version = (stat_result.st_size, stat_result.st_mtime_ns)
+        with self._locks_lock:
+            lock = self._locks.setdefault(path, threading.Lock())
+        with lock:  # many first requests at once: one compresses, the others wait for it
+            cached = self._entries.get(path)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            body = zlib.compress(Path(path).read_bytes(), FILE_GZIP_LEVEL, wbits=31)
+            self._entries[path] = (version, body)
+            return body
+
+
+gzip_cache = _GzipCache()
+
+
+def compressible(path: str | os.PathLike, stat_result: os.stat_result) -> bool:
+    return (
+        Path(path).suffix.lower() in COMPRESSIBLE_SUFFIXES
+        and stat_result.st_size >= GZIP_MIN_FILE_BYTES
+    )
+
+
+class GzippedFileResponse(Response):
+    """A static file's gzipped version, from ``gzip_cache`` (compressed in a worker if new)."""
+
+    def __init__(self, path: str | os.PathLike, stat_result: os.stat_result) -> None:
+        # The plain file's headers (type, Last-Modified, ETag) are the starting point.
+        plain = FileResponse(path, stat_result=stat_result)
+        super().__init__(status_code=200, media_type=plain.media_type)
+        self.path, self.stat_result = str(path), stat_result
+        self.headers["last-modified"] = formatdate(stat_result.st_mtime, usegmt=True)
+        self.headers["etag"] = gzipped_etag(plain.headers["etag"])
+        self.headers["content-encoding"] = "gzip"
+        self.headers["vary"] = "Accept-Encoding"
+        self.headers["cache-control"] = STATIC_CACHE_CONTROL
+        del self.headers["content-length"]  # known once compressed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await compute.run(gzip_cache.gzipped, self.path, self.stat_result)
+        self.headers["content-length"] = str(len(body))
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        if scope.get("method") != "HEAD":
+            await _send_chunks(send, body)
+        await _send_end(send)
+
+
+# Asset URLs carry no version, so a browser asks again each time (If-None-Match) and
+# gets a 304 while the file is unchanged: never a stale script after an update.
+STATIC_CACHE_CONTROL = "no-cache"
+
+
+def gzipped_etag(plain_etag: str) -> str:
+    """The gzipped version's ETag: another representation, so another strong tag."""
+    tag = plain_etag.strip('"')
+    return f'"{hashlib.md5(f"{tag}-gzip".encode(), usedforsecurity=False).hexdigest()}"'
+
+
+def file_response(
+    path: str | os.PathLike, stat_result: os.stat_result, request_headers: Headers
+) -> Response:
+    """A static file as ``StaticFiles`` would serve it (304 when unchanged, byte ranges),
+    gzipped for a client that accepts it, and saying how to cache it."""
+    if not compressible(path, stat_result):
+        response: Response = FileResponse(path, stat_result=stat_result)
+    elif accepts_gzip(request_headers) and "range" not in request_headers:
+        response = GzippedFileResponse(path, stat_result)
+    else:
+        response = FileResponse(path, stat_result=stat_result)
+        response.headers["vary"] = "Accept-Encoding"
+    response.headers["cache-control"] = STATIC_CACHE_CONTROL
+    # StaticFiles' own rule (If-None-Match, else If-Modified-Since); it uses no instance state.
+    if StaticFiles.is_not_modified(None, response.headers, request_headers):  # type: ignore[arg-type]
+        return NotModifiedResponse(response.headers)
+    return response
+
+
+class CompressedStaticFiles(StaticFiles):
+    """``StaticFiles`` serving ``file_response``: gzip for clients that accept it."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        if status_code != 200:  # the 404 page of an html=True mount
+            return super().file_response(full_path, stat_result, scope, status_code)
+        return file_response(full_path, stat_result, Headers(scope=scope))
