@@ -101,6 +101,9 @@ class Descent:
         # chunk, (≤ WINDOW + 1, FIELDS, runs), for runs that end early in a chunk.
         self._judging = False
         self._tail = np.empty((0, len(FIELDS), count))
+        # When judging without recording (stability maps): the last WINDOW + 1 points of
+        # each live column, a ring indexed by step, compacted with the columns.
+        self._recent: np.ndarray | None = None
         if isinstance(optimizers, tuple):
             name, hyper = optimizers
             self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
@@ -150,7 +153,12 @@ class Descent:
         self.final[runs] = np.stack([values[mask] for values in point], axis=1)
         self._ended.extend(runs.tolist())
         if self._judging:
-            window = self._last_points(chunk, row, runs) if status == MAX_STEPS else None
+            if status != MAX_STEPS:
+                window = None
+            elif self._recent is not None:
+                window = self._recent_points(mask, steps)
+            else:
+                window = self._last_points(chunk, row, runs)
             verdict, eigenvalues = verdicts.judge(
                 self.surface, status, self.final[runs], window, self.tolerance
             )
@@ -170,6 +178,13 @@ class Descent:
             recent = np.concatenate([self._tail[-missing:, :, runs], recent])
         return recent
 
+    def _recent_points(self, mask: np.ndarray, step: int) -> np.ndarray:
+        """The last WINDOW + 1 points of the live columns in ``mask``, up to ``step``, from
+        the ring (judging without recording)."""
+        size = len(self._recent)
+        order = np.arange(max(0, step + 1 - size), step + 1) % size
+        return self._recent[order][:, :, mask]
+
     def _keep_tail(self, points: np.ndarray) -> None:
         """Remember the last WINDOW + 1 points recorded so far (after each chunk)."""
         keep = verdicts.WINDOW + 1
@@ -184,6 +199,8 @@ class Descent:
         point = (x.copy(), y.copy(), z, grad_x, grad_y)
         if chunk.points is not None:  # recording hikers are never compacted: column r is run r
             chunk.points[row] = point
+        elif self._recent is not None:
+            self._recent[step % len(self._recent)] = point
         active = self._active
         # Diverged: f or ∇f not finite, or outside the box (NaN positions too). The
         # path ends at the previous point.
@@ -213,8 +230,8 @@ class Descent:
     def _compact(self) -> None:
         """Drop the columns of ended hikers so later steps skip them.
 
-        Only for basins: they record no paths, use one optimizer group, and have no
-        noise (dropping columns would change the other hikers' draws).
+        Only for grids (basins, stability maps): they record no paths, use one optimizer
+        group, and have no noise (dropping columns would change the other hikers' draws).
         """
         keep = np.flatnonzero(self._active)
         self.positions = self.positions[:, keep]
@@ -223,10 +240,13 @@ class Descent:
         self._groups = [(None, self.positions, optimizer)]
         self._runs, self._active = self._runs[keep], self._active[keep]
         self._previous = tuple(values[keep] for values in self._previous)
+        if self._recent is not None:
+            self._recent = self._recent[:, :, keep]
 
     def chunks(
         self,
         record: bool = True,
+        judge: bool | None = None,
         first_chunk_steps: int = 16,
         chunk_seconds: float = 0.05,
         max_chunk_steps: int = 4096,
@@ -236,9 +256,14 @@ class Descent:
         The first chunk is small so a streaming client sees the hikers move at
         once; later ones hold about ``chunk_seconds`` of computation. Chunking
         never changes the numbers, only when they are handed out.
+
+        ``judge`` (by default: when recording) gives every run its verdict; without
+        recording, the loop keeps only each live hiker's last WINDOW + 1 points for it.
         """
         compact = not record and len(self._groups) == 1 and not self.noise
-        self._judging = record
+        self._judging = record if judge is None else judge
+        if self._judging and not record:
+            self._recent = np.full((verdicts.WINDOW + 1, len(FIELDS), len(self._runs)), np.nan)
         step, limit = 0, first_chunk_steps
         while self._active.any():
             rows = min(limit, self.max_steps - step + 1)
