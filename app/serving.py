@@ -16,11 +16,6 @@ KEEP_ALIVE_SECONDS = 5
 # Stopping the server (Ctrl+C) waits this long at most for responses still being sent.
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
-# A client's WebSocket messages uvicorn holds before the app reads them. With the size
-# bound, this caps what one socket can pile up in the server at 4 MiB, however stuck
-# its session is (uvicorn's default of 32 would allow 32 MiB).
-WS_QUEUED_MESSAGES = 4
-
 
 def uvicorn_options(
     *,
@@ -29,13 +24,16 @@ def uvicorn_options(
 ) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config`` (besides app, host, port).
 
+    A WebSocket message over ``limits.MAX_WS_MESSAGE_BYTES`` closes its socket (1009);
+    uvicorn's WebSocket protocol stops reading a socket while one of its messages waits
+    for the app, so a stuck session holds at most one.
+
     ``limit_concurrency``: connections and tasks at once per worker process; past it
     uvicorn answers 503 (None: no limit).
     """
     return {
         "log_level": "warning",
         "ws_max_size": limits.MAX_WS_MESSAGE_BYTES,
-        "ws_max_queue": WS_QUEUED_MESSAGES,
         "limit_concurrency": limit_concurrency,
         "timeout_keep_alive": timeout_keep_alive,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,

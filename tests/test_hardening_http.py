@@ -407,3 +407,18 @@ def test_docs_load_only_local_assets(client):
     assert "SwaggerUIBundle" in client.get("/static/js/docs.js").text
     assert client.get("/static/vendor/swagger-ui/LICENSE").status_code == 200
     assert client.get("/redoc").status_code == 404
+
+
+# --- Server options -------------------------------------------------------------------
+
+
+def test_a_websocket_message_over_the_limit_closes_its_socket(live_server):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as websocket
+
+    url = live_server.replace("http://", "ws://") + "/ws/train"
+    with websocket(url, origin=live_server, max_size=None) as socket_:
+        socket_.send("x" * (limits.MAX_WS_MESSAGE_BYTES + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket_.recv(timeout=10)
+    assert closed.value.rcvd.code == 1009  # message too big, refused by uvicorn unread
