@@ -112,6 +112,7 @@ class Tally:
         self.served: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.server_errors = 0
+        self.resent = 0  # requests sent again after the server closed an idle connection
         self.examples: list[str] = []
         self.latencies: dict[str, list[float]] = {}
 
@@ -176,12 +177,14 @@ class Learner:
         self.surface = rng_choice_name(self.rng, catalogue)
 
     async def run(self, deadline: float, stagger: float) -> None:
-        limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)  # a browser's
+        # A browser's six connections per host; idle ones are dropped before the server's
+        # keep-alive time (5 s) ends them, as browsers do, not raced against it.
+        limits = httpx.Limits(max_connections=6, keepalive_expiry=4)
         client = httpx.AsyncClient(base_url=self.url, timeout=60, limits=limits, verify=TLS)
         async with client as http:
             self.http = http
             await asyncio.sleep(self.rng.uniform(0, stagger))
-            await self.load_page(self.rng.choice(list(PAGES)))
+            await self.attempt(self.reload)  # the page a learner opens first
             actions = [
                 (self.switch_surface, 25),
                 (self.race, 30),
@@ -191,15 +194,31 @@ class Learner:
                 (self.prank, 3),
             ]
             while time.monotonic() < deadline:
-                action = self.rng.choices(*zip(*actions, strict=True))[0]
-                try:
-                    await action()
-                except (httpx.HTTPError, OSError, websockets.WebSocketException) as error:
-                    self.tally.error(action.__name__, f"{type(error).__name__}: {error}"[:200])
                 await asyncio.sleep(self.rng.uniform(*THINK_SECONDS))
+                await self.attempt(self.rng.choices(*zip(*actions, strict=True))[0])
+
+    async def attempt(self, action) -> None:
+        """Do ``action``; a failure (refused, dropped, timed out) is an error, not the end."""
+        try:
+            await action()
+        except (httpx.HTTPError, OSError, websockets.WebSocketException) as error:
+            self.tally.error(action.__name__, f"{type(error).__name__}: {error}"[:200])
 
     async def fetch(self, kind: str, method: str, path: str, expected=(200,), **kwargs) -> bytes:
-        """Send a request, read the whole answer, tally it; returns the answer's last bytes."""
+        """Send a request, read the whole answer, tally it; returns the answer's last bytes.
+
+        A request that went out on a kept-alive connection just as the server closed it
+        is sent again on a new one, once, as browsers do.
+        """
+        try:
+            return await self.fetch_once(kind, method, path, expected, **kwargs)
+        except httpx.RemoteProtocolError as error:
+            if "without sending a response" not in str(error):
+                raise
+            self.tally.resent += 1
+            return await self.fetch_once(kind, method, path, expected, **kwargs)
+
+    async def fetch_once(self, kind: str, method: str, path: str, expected, **kwargs) -> bytes:
         started = time.perf_counter()
         tail = b""
         async with self.http.stream(method, path, **kwargs) as response:
@@ -224,7 +243,11 @@ class Learner:
         if page == "/":
             body = {"surface": self.surface, "resolution": 100}
             requests.append(self.fetch("mesh", "POST", "/api/mesh", json=body))
-        await asyncio.gather(*requests)
+        for outcome in await asyncio.gather(*requests, return_exceptions=True):
+            if isinstance(outcome, httpx.HTTPError | OSError):
+                self.tally.error("page load", f"{type(outcome).__name__}: {outcome}"[:200])
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
     async def reload(self) -> None:
         await self.load_page(self.rng.choice(list(PAGES)))
@@ -497,6 +520,8 @@ def report(args, tally: Tally, probes: dict, memory: MemorySampler, lag: list[fl
     errors = sum(tally.errors.values()) + len(probes["errors"])
     server_errors = tally.server_errors + probes["server_errors"]
     print(f"errors: {errors} (500s: {server_errors}) {dict(tally.errors) or ''}")
+    if tally.resent:
+        print(f"  ({tally.resent} requests resent: an idle connection closed as they went out)")
     for example in tally.examples + probes["errors"][:6]:
         print(f"  {example}")
     for kind in ("hostile formula", "race"):
