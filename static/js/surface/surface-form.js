@@ -7,7 +7,8 @@ import { plain } from "../common/format.js";
 import { readNumber, setFieldError } from "../common/fields.js";
 import { renderStart } from "./sidebar.js";
 
-export function surfaceInfoFor(spec, formulaReply) {
+/** A typed formula as the page shows a surface: its LaTeX from the API, the minima the server found. */
+export function surfaceInfoFor(spec, formulaReply, minima) {
   const [x0, x1] = spec.x_range;
   const [y0, y1] = spec.y_range;
   return {
@@ -19,7 +20,7 @@ export function surfaceInfoFor(spec, formulaReply) {
     gradient_latex: formulaReply.gradient_latex,
     x_range: spec.x_range,
     y_range: spec.y_range,
-    minima: [],
+    minima,
     // a lesson start away from the centre, where simple formulas have their minimum
     start: [Number((x0 + 0.2 * (x1 - x0)).toPrecision(3)), Number((y1 - 0.25 * (y1 - y0)).toPrecision(3))],
   };
@@ -29,7 +30,9 @@ export function surfaceInfoFor(spec, formulaReply) {
 export function showFormulaError(error, formula) {
   const box = $("formula-error");
   const input = $("formula-input");
-  const d = error.detail && error.detail.find((e) => e.type === "formula_error");
+  const d =
+    error.detail &&
+    error.detail.find((e) => e.type === "formula_error" || e.type === "formula_too_complex");
   if (!d) return false;
   const pos = d.ctx && Number.isInteger(d.ctx.position) ? d.ctx.position : null;
   box.replaceChildren();
@@ -79,12 +82,7 @@ export function bindSurfaceForm() {
       return;
     }
     $("formula-form").hidden = true;
-    s().surface = value;
-    s().start = null;
-    s().hikers.forEach((h) => (h.start = null));
-    saveState();
-    renderStart();
-    if (await actions.loadSurface()) renderStart();
+    if (await actions.switchSurface(value)) renderStart();
   });
 
   $("formula-form").addEventListener("submit", async (event) => {
@@ -118,16 +116,21 @@ export function bindSurfaceForm() {
       }
       ranges.push([a.value, b.value]);
     }
-    const previous = s().surface;
+    const previous = { surface: s().surface, camera: s().camera, logColour: s().logColour };
+    // a new surface: the default camera and colour scale, the learner's own hikers
     s().surface = { formula, x_range: ranges[0], y_range: ranges[1] };
+    s().camera = null;
+    s().logColour = null;
     if (await actions.loadSurface()) {
       s().start = null;
       s().hikers.forEach((h) => (h.start = null));
+      app.presetShown = false;
+      actions.showPresetNote();
       saveState();
       renderStart();
       actions.resetRun();
     } else {
-      s().surface = previous; // the lesson stays on the surface still drawn
+      Object.assign(s(), previous); // the lesson stays on the surface still drawn
     }
   });
   $("formula-input").addEventListener("input", () => {
