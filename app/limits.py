@@ -29,6 +29,15 @@ MAX_BASIN_RESOLUTION = 256
 MAX_BASIN_STEPS = 10_000
 MAX_BASIN_WORK = 50_000_000  # resolution² × max_steps
 
+# Stability maps: one run per cell of a grid of two hyperparameters
+MIN_STABILITY_COUNT = 2  # values per axis
+MAX_STABILITY_COUNT = 128
+MAX_STABILITY_STEPS = 10_000
+MAX_STABILITY_WORK = 20_000_000  # x count × y count × max_steps
+
+# Curvature (the Hessian at points)
+MAX_CURVATURE_POINTS = 10_000
+
 # The divergence box: centred on the domain, each side this many domain spans.
 DIVERGENCE_BOX_SPANS = 100
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import Headers
 
 from app import __version__
-from app.api import compute, descent, live, nets, pages, surfaces
+from app.api import compute, descent, live, nets, pages, stability, surfaces
 from app.api.edge import BodyLimit, SecurityHeaders, SlowReaderGuard
 from app.api.responses import (
     CompressedStaticFiles,
@@ -93,6 +93,7 @@ def api_docs(request: Request) -> HTMLResponse:
 
 app.include_router(surfaces.router)
 app.include_router(descent.router)
+app.include_router(stability.router)
 app.include_router(nets.router)
 app.include_router(live.router)
 app.include_router(pages.router)

@@ -12,7 +12,7 @@ their refusals are 422s of the same shape.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import Body
@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from app import limits, optim, surfaces
+from app import limits, optim, stability, surfaces
 from app.api import compute
 from app.api.errors import field_error
 from app.surfaces.compiler import compiler
@@ -272,23 +272,36 @@ class DescentRequest(WithSurface):
         return self
 
 
-def start_errors(body: DescentRequest, surface: surfaces.Surface) -> list[dict]:
-    """The 422 details of starts outside the divergence box or where f or ∇f is not
-    finite (numpy work on a compiled formula: run it in a compute thread)."""
-    starts = np.array([run.start for run in body.runs], dtype=float)
+def unusable_starts(surface: surfaces.Surface, starts: np.ndarray) -> list[str | None]:
+    """Why each start (n, 2) cannot be run on ``surface`` (outside the divergence box, or f
+    or ∇f not finite there), or None (numpy work on a compiled formula: run it in a
+    compute thread)."""
     inside = surface.in_divergence_box(starts[:, 0], starts[:, 1])
     z, gx, gy = surface.formula.value_and_gradient(starts[:, 0], starts[:, 1])
     finite = np.isfinite(z) & np.isfinite(gx) & np.isfinite(gy)
-    errors = []
-    for index, run in enumerate(body.runs):
+    reasons: list[str | None] = []
+    for index in range(len(starts)):
         if not inside[index]:
-            message = "the start is outside the divergence box (50 domain spans from the centre)"
+            reasons.append(
+                "the start is outside the divergence box (50 domain spans from the centre)"
+            )
         elif not finite[index]:
-            message = "f or its gradient is not finite at the start; pick another point"
+            reasons.append("f or its gradient is not finite at the start; pick another point")
         else:
-            continue
-        loc = ("body", "runs", index, "start")
-        errors.append({"type": "value_error", "loc": loc, "msg": message, "input": run.start})
+            reasons.append(None)
+    return reasons
+
+
+def start_errors(body: DescentRequest, surface: surfaces.Surface) -> list[dict]:
+    """The 422 details of starts outside the divergence box or where f or ∇f is not
+    finite (run it in a compute thread)."""
+    starts = np.array([run.start for run in body.runs], dtype=float)
+    errors = []
+    reasons = unusable_starts(surface, starts)
+    for index, (run, message) in enumerate(zip(body.runs, reasons, strict=True)):
+        if message is not None:
+            loc = ("body", "runs", index, "start")
+            errors.append({"type": "value_error", "loc": loc, "msg": message, "input": run.start})
     return errors
 
 
@@ -328,6 +341,118 @@ class BasinsRequest(WithSurface):
                 input_value=self.max_steps,
             )
         return self
+
+
+# --- Stability maps and curvature -------------------------------------------------
+
+
+class StabilityAxis(BaseModel):
+    """One axis of a stability map: ``count`` values of one hyperparameter from ``min`` to
+    ``max`` (both included), evenly spaced on a linear or a log scale."""
+
+    model_config = strict(
+        json_schema_extra={
+            "examples": [{"name": "lr", "min": 1e-4, "max": 2, "count": 64, "scale": "log"}]
+        }
+    )
+
+    name: str = Field(
+        max_length=40,
+        description="a numeric hyperparameter of the optimizer; beta1 and beta2 for betas",
+    )
+    min: Finite
+    max: Finite
+    count: int = Field(64, ge=limits.MIN_STABILITY_COUNT, le=limits.MAX_STABILITY_COUNT)
+    scale: Literal["linear", "log"] = "linear"
+
+    @model_validator(mode="after")
+    def _check(self) -> StabilityAxis:
+        if not self.min < self.max:
+            raise field_error(
+                ("max",),
+                f"an axis needs min < max; got {self.min:g} and {self.max:g}",
+                input_value=self.max,
+            )
+        if self.scale == "log" and self.min <= 0:
+            raise field_error(
+                ("min",), "a log axis needs min > 0 (use a linear one from 0)", input_value=self.min
+            )
+        return self
+
+    def axis(self, label: str) -> stability.Axis:
+        values = stability.axis_values(self.min, self.max, self.count, self.scale)
+        return stability.Axis(label, self.name, values)
+
+
+class FixedOptimizerSpec(BaseModel):
+    """An optimizer spec whose hyperparameters are checked together with a grid's values
+    (by ``StabilityRequest``): ``nesterov`` may need the momentum an axis gives."""
+
+    model_config = ConfigDict(
+        extra="allow",  # the hyperparameters, checked by stability.check_grid
+        strict=True,
+        json_schema_extra={"examples": [{"optimizer": "sgd"}]},
+    )
+
+    optimizer: str = Field(description="sgd, adagrad, rmsprop, adam or adamw")
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        """The hyperparameters it gives (the grid's axes replace theirs)."""
+        return dict(self.model_extra or {})
+
+
+class StabilityRequest(WithSurface):
+    model_config = strict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "surface": "elongated_bowl",
+                    "start": [-9, 3],
+                    "optimizer": {"optimizer": "sgd"},
+                    "x": {"name": "lr", "min": 0.01, "max": 1.2, "count": 32, "scale": "log"},
+                    "y": {"name": "momentum", "min": 0, "max": 0.95, "count": 32},
+                    "max_steps": 500,
+                    "tolerance": 1e-6,
+                }
+            ]
+        },
+    )
+    start: Point
+    optimizer: FixedOptimizerSpec
+    x: StabilityAxis
+    y: StabilityAxis
+    max_steps: int = Field(500, ge=1, le=limits.MAX_STABILITY_STEPS)
+    tolerance: float = Field(1e-6, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _check(self) -> StabilityRequest:
+        work = self.x.count * self.y.count * self.max_steps
+        if work > limits.MAX_STABILITY_WORK:
+            raise field_error(
+                ("max_steps",),
+                f"x count × y count × max_steps is {work:,}; at most "
+                f"{limits.MAX_STABILITY_WORK:,} (a coarser grid or fewer steps)",
+                input_value=self.max_steps,
+            )
+        x, y = self.axes()
+        try:
+            stability.check_grid(self.optimizer.optimizer, self.optimizer.fixed, x, y)
+        except stability.GridError as error:
+            raise field_error(error.loc, error.message, "optimizer_spec", error.value) from None
+        return self
+
+    def axes(self) -> tuple[stability.Axis, stability.Axis]:
+        return self.x.axis("x"), self.y.axis("y")
+
+
+class CurvatureRequest(WithSurface):
+    model_config = strict(
+        json_schema_extra={
+            "examples": [{"surface": "elongated_bowl", "points": [[-9, 3], [0, 0]]}]
+        },
+    )
+    points: list[Point] = Field(max_length=limits.MAX_CURVATURE_POINTS)
 
 
 def with_examples(model: type[BaseModel]) -> Any:
