@@ -66,6 +66,11 @@ MAX_NETWORK_WORK = 10_000_000_000
 MAX_OPTIMIZER_STEPS = 200_000  # epochs × minibatches per epoch
 MAX_BOUNDARY_VALUES = 2_000_000  # recorded epochs × boundary_resolution² in one response
 MAX_TRAJECTORY_VALUES = 2_000_000  # landscape: recorded epochs × weights kept for PCA
+MAX_UNIT_RESOLUTION = 48  # the map of what each hidden unit computes (0 = none)
+MAX_UNIT_VALUES = 2_000_000  # recorded epochs × hidden units × unit_resolution² in one response
+MAX_LIVE_UNIT_VALUES = 300_000  # hidden units × unit_resolution² in one live message (≤ 4 a second)
+MIN_FAN_RATES = 2  # learning rates of one POST /api/train/fan (its work: all runs together)
+MAX_FAN_RATES = 8
 
 # Serving (issue 8: a server a class can share)
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # a request body; over it: 413 before parsing

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app import limits
-from app.nets import datasets
+from app.nets import datasets, gradcheck
 from tests.conftest import strict_json
 
 SMALL = {
@@ -147,6 +147,7 @@ def test_stream_is_the_batch_run_as_json_lines(client):
     assert lines[-1] == {
         "type": "done",
         "status": "completed",
+        "verdict": batch["verdict"],
         "epochs_trained": 12,
         "weights": batch["weights"],
     }
@@ -429,5 +430,190 @@ def test_bad_landscape_requests(client, change, loc):
 def test_openapi_documents_every_network_endpoint(client):
     paths = strict_json(client.get("/openapi.json").text)["paths"]
     for path in ["/api/datasets", "/api/datasets/{name}", "/api/train", "/api/train/stream",
-                 "/api/network/gradients", "/api/network/landscape"]:  # fmt: skip
+                 "/api/train/fan", "/api/network/gradients", "/api/network/gradients/scaling",
+                 "/api/network/backprop", "/api/network/landscape"]:  # fmt: skip
         assert path in paths
+
+
+# --- a stable split ------------------------------------------------------------------------
+
+
+def test_adding_a_point_moves_at_most_one_other_between_training_and_test():
+    """Points drawn by hand are held out by a hash of each point, not by a shuffle of all:
+    a new point may go to test, and then at most one other point changes side."""
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-5, 5, (40, 2)), (rng.random(40) > 0.5).astype(float)
+
+    def test_points(x, y) -> set:
+        split = datasets.split(datasets.Data(x, y, "classification"), 0.2)
+        return {tuple(point) for point in split.test.x}
+
+    held_out = test_points(x, y)
+    for _ in range(30):
+        x, y = np.vstack([x, rng.uniform(-5, 5, (1, 2))]), np.append(y, rng.integers(0, 2))
+        now = test_points(x, y)
+        assert len(now) == int(len(y) * 0.2)
+        assert len(held_out - now) <= 1  # at most one old test point went back to training
+        assert len(now - held_out - {tuple(x[-1])}) <= 1  # at most one old one came in
+        held_out = now
+
+
+def test_the_split_depends_on_the_points_not_their_order_and_keeps_their_order():
+    data = datasets.generate("moons", 60, 0.2, seed=4)
+    order = np.random.default_rng(0).permutation(60)
+    shuffled = datasets.Data(data.x[order], data.y[order], data.task)
+    split, again = datasets.split(data, 0.25, seed=7), datasets.split(shuffled, 0.25, seed=7)
+    assert sorted(map(tuple, split.test.x)) == sorted(map(tuple, again.test.x))
+    kept = [i for i in range(60) if tuple(data.x[i]) in set(map(tuple, split.train.x))]
+    np.testing.assert_array_equal(split.train.x, data.x[kept])  # training keeps the order
+    other = datasets.split(data, 0.25, seed=8)
+    assert sorted(map(tuple, other.test.x)) != sorted(map(tuple, split.test.x))
+
+
+def test_point_keys_are_the_same_on_every_machine():
+    """splitmix64 over the points' bits: fixed numbers (−0 is 0), whatever the platform."""
+    points = np.array([[0.0, 0.0], [-0.0, 1.5], [-0.0, 0.0]])
+    data = datasets.Data(points, np.array([1.0, 0.0, 1.0]), "regression")
+    keys = datasets.point_keys(data, 0).tolist()
+    assert keys[:2] == [17726946821955736143, 9868491017493873950] and keys[2] == keys[0]
+
+
+# --- the learning-rate fan -------------------------------------------------------------
+
+
+FAN = {
+    "dataset": {"name": "moons", "n": 80, "seed": 3},
+    "network": {"hidden": [5], "activation": "tanh", "seed": 4},
+    "optimizer": {"optimizer": "sgd", "momentum": 0.5},
+    "epochs": 30,
+    "batch_size": 16,
+    "record_every": 10,
+    "lrs": [0.001, 0.1, 100],
+}
+
+
+def test_the_fan_is_one_run_per_rate_of_the_same_network_on_the_same_minibatches(client):
+    fan = post(client, "/api/train/fan", FAN)
+    assert [run["lr"] for run in fan["runs"]] == FAN["lrs"]
+    train_body = {key: value for key, value in FAN.items() if key != "lrs"}
+    for run, lr in zip(fan["runs"], FAN["lrs"], strict=True):
+        optimizer = {**FAN["optimizer"], "lr": lr}
+        alone = post(client, "/api/train", {**train_body, "optimizer": optimizer})
+        assert run["history"] == alone["history"]  # same weights, data and shuffles
+        assert (run["status"], run["verdict"]) == (alone["status"], alone["verdict"])
+        assert run["epochs_trained"] == alone["epochs_trained"]
+    first_records = [run["history"][0] for run in fan["runs"]]
+    assert all(record == first_records[0] for record in first_records)  # the same start
+    assert [run["verdict"] for run in fan["runs"]] == ["learning", "learning", "unstable"]
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"lrs": [0.1]}, ["body", "lrs"]),
+        ({"lrs": [0.1] * (limits.MAX_FAN_RATES + 1)}, ["body", "lrs"]),
+        ({"lrs": [0.1, -1]}, ["body", "lrs", 1]),
+        ({"lrs": [0.1, "1"]}, ["body", "lrs", 1]),
+        ({"lrs": [0.1, limits.MAX_LEARNING_RATE * 10]}, ["body", "lrs", 1]),
+        ({"lr": [0.1, 1]}, ["body", "lr"]),
+    ],
+)
+def test_bad_fans_are_422_naming_the_field(client, change, loc):
+    body = {key: value for key, value in FAN.items() if key != "lrs"}
+    assert loc in error_locs(post(client, "/api/train/fan", {**body, **change}, 422))
+
+
+def test_the_fans_work_is_all_its_runs_together(client):
+    from app.api.net_schemas import TrainRequest
+
+    body = {**FAN, "dataset": {"name": "spiral", "n": 2000}, "network": {"hidden": [32, 32]}}
+    body |= {"batch_size": None, "epochs": 1000, "lrs": [0.1, 1]}
+    one = {key: value for key, value in body.items() if key != "lrs"}
+    TrainRequest.model_validate(one)  # one run alone is within the bound
+    result = post(client, "/api/train/fan", body | {"lrs": [0.1] * 8}, 422)
+    assert result["detail"][0]["loc"] == ["body", "lrs"]
+    assert "MAX_NETWORK_WORK" in result["detail"][0]["msg"]
+    drawn = {"boundary_resolution": 100, "record_every": 1, "epochs": 100}  # 1.01M values a run
+    TrainRequest.model_validate({**one, **drawn, "epochs": 100})
+    boundaries = post(client, "/api/train/fan", FAN | drawn, 422)
+    assert "MAX_BOUNDARY_VALUES" in boundaries["detail"][0]["msg"]
+
+
+# --- what each unit computes -----------------------------------------------------------
+
+
+def test_unit_maps_are_each_hidden_units_activation_over_the_box(client):
+    body = {**SMALL, "network": {"hidden": [3, 2], "activation": "sigmoid", "seed": 1}}
+    body |= {"record_every": 6, "unit_resolution": 5, "boundary_resolution": 4}
+    result = post(client, "/api/train", body)
+    grid = result["unit_grid"]
+    assert grid["x"][0] == -datasets.BOX and len(grid["x"]) == len(grid["y"]) == 5
+    assert len(result["grid"]["x"]) == 4  # the boundary keeps its own grid, over the same box
+    assert [r["epoch"] for r in result["history"]] == [0, 6, 12]
+    final = result["history"][-1]
+    assert [np.shape(layer) for layer in final["units"]] == [(3, 5, 5), (2, 5, 5)]
+    weights = [(np.array(w["W"]), np.array(w["b"])) for w in result["weights"]]
+    xx, yy = np.meshgrid(grid["x"], grid["y"])
+    h = np.column_stack([xx.ravel(), yy.ravel()])
+    for layer, (W, b) in enumerate(weights[:-1]):
+        h = 1 / (1 + np.exp(-(h @ W + b)))
+        expected = h.T.reshape(-1, 5, 5)
+        np.testing.assert_allclose(final["units"][layer], expected, atol=0.5e-4)
+
+
+def test_unit_maps_are_bounded(client):
+    body = {**SMALL, "network": {"hidden": [64] * 8}, "unit_resolution": 48, "epochs": 10}
+    result = post(client, "/api/train", body, 422)
+    assert result["detail"][0]["loc"] == ["body", "unit_resolution"]
+    assert "MAX_UNIT_VALUES" in result["detail"][0]["msg"]
+    assert error_locs(post(client, "/api/train", {**SMALL, "unit_resolution": 49}, 422)) == [
+        ["body", "unit_resolution"]
+    ]
+    landscape = post(client, "/api/network/landscape", {**SMALL, "unit_resolution": 5}, 422)
+    assert error_locs(landscape) == [["body", "unit_resolution"]]
+
+
+# --- the gradient check of a diverged network ----------------------------------------------
+
+
+def diverged_weights() -> list[dict]:
+    return [{"W": [[3e7, 1.0], [1.0, 1.0]], "b": [0, 0]}, {"W": [[1.0], [1.0]], "b": [0]}]
+
+
+def test_the_gradient_check_of_a_diverged_network_says_so(client):
+    body = {"network": {"weights": diverged_weights()}, "dataset": {"name": "xor", "n": 20}}
+    error = post(client, "/api/network/gradients", body, 422)["detail"][0]
+    assert error["loc"] == ["body", "network", "weights", 0, "W", 0, 0]
+    assert error["type"] == "diverged_weights"
+    assert "diverged" in error["msg"] and "3e+07" in error["msg"] and "1e+06" in error["msg"]
+
+
+def test_a_loss_that_is_not_finite_is_named(client):
+    from app.nets.mlp import MLP
+
+    net = MLP(
+        [(np.full((2, 3), 1e300), np.zeros(3)), (np.full((3, 1), 1e300), np.zeros(1))], "relu"
+    )
+    data = datasets.Data(np.array([[1e6, 1e6]]), np.array([1.0]), "regression")
+    with pytest.raises(gradcheck.NotFinite, match="diverged"):
+        next(gradcheck.check_steps(net, data, 0.0, 1e-6))
+
+
+def test_the_page_asks_for_the_gradient_check_without_a_failed_request(client):
+    """The page's own check answers 200: the report, or the 422's detail."""
+    body = {"network": {"hidden": [3], "seed": 1}, "dataset": {"name": "xor", "n": 20}}
+    page = post(client, "/page/network/gradients", body)
+    api = post(client, "/api/network/gradients", body)
+    assert page["ok"] is True
+    assert {k: v for k, v in page["report"].items() if k != "cost"} == {
+        k: v for k, v in api.items() if k != "cost"
+    }
+    diverged = {**body, "network": {"weights": diverged_weights()}}
+    refused = post(client, "/page/network/gradients", diverged)
+    assert refused["ok"] is False
+    assert refused["detail"] == post(client, "/api/network/gradients", diverged, 422)["detail"]
+    too_big = {"network": {"hidden": [64] * 8}, "dataset": {"name": "xor", "n": 2000}}
+    refused = post(client, "/page/network/gradients", too_big)
+    assert refused["ok"] is False and "MAX_NETWORK_WORK" in refused["detail"][0]["msg"]
+    assert post(client, "/page/network/gradients", {"x": "x" * 500})["ok"] is False
+    assert "/page/network/gradients" not in client.get("/openapi.json").json()["paths"]

@@ -10,6 +10,7 @@ import pytest
 from app import optim
 from app.api import live
 from app.nets import datasets
+from app.nets import live as live_session
 from app.nets.mlp import MLP
 from app.nets.train import Training, TrainSettings
 from tests.conftest import strict_json
@@ -246,3 +247,63 @@ def test_weights_on_request_are_the_current_weights_and_gradient(client):
         assert [g["W"] for g in reply["gradients"]] == [w.tolist() for w in net.dW]
         assert [g["b"] for g in reply["gradients"]] == [b.tolist() for b in net.db]
     assert after["weights"] == snapshot["weights"]
+
+
+# --- what each unit computes, live ---------------------------------------------------------
+
+
+def test_unit_maps_come_a_few_times_a_second_and_whenever_the_run_rests(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "epochs": 20000, "unit_resolution": 6, "boundary_resolution": 4})
+        start, first, _ = (receive(ws) for _ in range(3))
+        assert len(start["unit_grid"]["x"]) == 6
+        assert start["unit_grid"]["x"][0] == start["grid"]["x"][0]  # the same box
+        assert np.shape(first["units"]) == (1, 4, 6, 6)  # epoch 0 carries its maps
+        started, messages = time.perf_counter(), []
+        while time.perf_counter() - started < 1.5:
+            messages.append(receive(ws))
+        elapsed = time.perf_counter() - started
+        with_units = [m for m in messages if "units" in m]
+        assert all(np.shape(m["boundary"]) == (4, 4) for m in messages)
+        assert 1 <= len(with_units) <= elapsed / live_session.UNIT_MAPS_INTERVAL + 2
+        assert len(with_units) < len(messages)  # the others go without
+        ws.send_json({"type": "pause"})
+        receive_until(ws, "state")
+        ws.send_json({"type": "step", "epochs": 2})
+        stepped = receive_until(ws, "state")
+        assert "units" in [m for m in stepped if m["type"] == "epoch"][-1]
+
+
+def test_a_paused_network_gets_its_unit_maps(client):
+    """After a pause the page has the maps of the epoch it rests at: the last epoch message
+    carried them, or the server sends that epoch again (with no history) with them."""
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "epochs": 20000, "unit_resolution": 3})
+        sent = receive_until(ws, "state")
+        while "units" in sent[-1]:
+            sent.append(receive(ws))  # until a message goes without its maps
+        ws.send_json({"type": "pause"})
+        sent += receive_until(ws, "state")
+        ws.send_json({"type": "weights"})
+        after = receive_until(ws, "weights")
+    last = [m for m in sent if m["type"] == "epoch"][-1]
+    if "units" in last:
+        assert len(after) == 1
+    else:
+        resent, _ = after
+        assert resent["type"] == "epoch" and resent["history"] == []
+        assert resent["epoch"] == last["epoch"] == sent[-1]["epoch"]
+        last = resent
+    W, b = np.array(after[-1]["weights"][0]["W"]), np.array(after[-1]["weights"][0]["b"])
+    grid = np.linspace(-datasets.BOX, datasets.BOX, 3)
+    xx, yy = np.meshgrid(grid, grid)
+    hidden = np.tanh(np.column_stack([xx.ravel(), yy.ravel()]) @ W + b)
+    np.testing.assert_allclose(last["units"][0], hidden.T.reshape(4, 3, 3), atol=0.5e-4)
+
+
+def test_too_many_unit_map_values_for_one_message_is_an_error(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**START, "network": {"hidden": [64] * 8}, "unit_resolution": 48})
+        error = receive(ws)
+        assert error["type"] == "error" and error["detail"][0]["loc"] == ["unit_resolution"]
+        assert "MAX_LIVE_UNIT_VALUES" in error["detail"][0]["msg"]

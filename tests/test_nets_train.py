@@ -171,7 +171,7 @@ def test_records_every_nth_epoch_and_the_last():
     assert [r["epoch"] for r in result["history"]] == [0, 10, 20, 25]
     record = result["history"][-1]
     assert set(record) == {
-        "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "layers"
+        "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "layers", "verdict"
     }  # fmt: skip
     assert [layer["layer"] for layer in record["layers"]] == [1, 2]
     assert set(record["layers"][0]) == {

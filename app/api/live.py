@@ -41,9 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app import config, limits, optim
 from app.api import compute
+from app.api.errors import field_error
 from app.api.net_schemas import TrainRequest, excerpt
 from app.nets.live import LiveSession
-from app.nets.train import Training, training_work
+from app.nets.train import Training, training_work, unit_values
 
 router = APIRouter(tags=["live"])
 logger = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ connections: set[Connection] = set()  # the open sockets (for the cap, monitorin
 
 class StartMessage(TrainRequest):
     """A train body: the live run sends only the newest boundary, at most ~30 times a second,
-    so the bound on recorded boundaries does not apply, nor does their work."""
+    and the newest unit maps at most 4 times a second, so the bounds on recorded boundaries
+    and maps do not apply, nor does their work; one message's maps are bounded instead."""
 
     type: Literal["start"]
     paused: bool = Field(False, description="start paused (then send step or resume)")
@@ -80,9 +82,20 @@ class StartMessage(TrainRequest):
     def check_boundary_values(self) -> None:
         pass
 
+    def check_unit_values(self) -> None:
+        values = unit_values(self.network.sizes(), self.unit_resolution)
+        if values > limits.MAX_LIVE_UNIT_VALUES:
+            raise field_error(
+                ("unit_resolution",),
+                f"{values} unit map values in a message (hidden units × resolution²) is over "
+                f"the bound of {limits.MAX_LIVE_UNIT_VALUES} (MAX_LIVE_UNIT_VALUES): lower "
+                "the resolution",
+                "work_bound",
+            )
+
     def work(self) -> int:
         n_train, n_test = self.dataset.sizes()
-        settings = replace(self.settings(), boundary_resolution=0)
+        settings = replace(self.settings(), boundary_resolution=0, unit_resolution=0)
         return training_work(n_train, n_test, self.network.parameters(), settings)
 
 
@@ -315,6 +328,10 @@ def _snapshot(session: LiveSession) -> str:
     return dumps(session.snapshot())
 
 
+def _resting_units(session: LiveSession) -> list[str]:
+    return [dumps(m) for m in session.resting_units()]
+
+
 def _advance(session: LiveSession) -> list[str]:
     return [dumps(m) for m in session.advance(CHUNK_SECONDS)]
 
@@ -433,7 +450,11 @@ class Connection:
             return
         if message.type == "pause":
             session.pause()
-        elif message.type == "resume":
+            await self.send(session.state())
+            for text in await compute.run(_resting_units, session):  # the maps of the paused net
+                await self.websocket.send_text(text)
+            return
+        if message.type == "resume":
             session.resume()
         elif message.type == "step":
             session.step(message.epochs)

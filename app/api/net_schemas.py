@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app import limits
+from app import limits, optim
 from app.api.errors import field_error
 from app.api.schemas import OptimizerSpec
 from app.nets import datasets, gradcheck, landscape
@@ -25,6 +25,7 @@ from app.nets.train import (
     TrainSettings,
     batches_per_epoch,
     training_work,
+    unit_values,
 )
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -46,6 +47,21 @@ def _check_magnitude(loc: tuple, values, what: str) -> None:
     for index, value in enumerate(values):
         if abs(value) > bound:
             raise field_error((*loc, index), f"{what} must be within ±{bound:g}", input_value=value)
+
+
+def _check_weights(loc: tuple, values) -> None:
+    """Explicit weights within ±MAX_DATA_MAGNITUDE: beyond it a network has diverged."""
+    bound = limits.MAX_DATA_MAGNITUDE
+    for index, value in enumerate(values):
+        if abs(value) > bound:
+            raise field_error(
+                (*loc, index),
+                f"weight {value:.3g} is beyond ±{bound:g} (MAX_DATA_MAGNITUDE): weights this "
+                "large mean the network has diverged (its learning rate was too large), so "
+                "its loss and gradient tell nothing; start it again",
+                "diverged_weights",
+                input_value=value,
+            )
 
 
 # --- Datasets ------------------------------------------------------------------
@@ -125,6 +141,10 @@ class DatasetSpec(BaseModel):
         if self.test_fraction is not None:
             return self.test_fraction
         return 0.2 if self.name is not None else 0.0
+
+    def task_of(self) -> str:
+        """classification or regression, without generating the points."""
+        return datasets.DATASETS[self.name].task if self.name is not None else self.task
 
     def sizes(self) -> tuple[int, int]:
         """(training points, test points)."""
@@ -206,8 +226,8 @@ class NetworkSpec(BaseModel):
                     ("weights", index, "b"), f"b of layer {index + 1} needs {fan_out} entries"
                 )
             for row_index, row in enumerate(rows):
-                _check_magnitude((*loc, row_index), row, "weights")
-            _check_magnitude(("weights", index, "b"), layer.b, "weights")
+                _check_weights((*loc, row_index), row)
+            _check_weights(("weights", index, "b"), layer.b)
             fan_in = fan_out
         return self
 
@@ -234,13 +254,12 @@ def _default_optimizer() -> OptimizerSpec:
     return OptimizerSpec(optimizer=DEFAULT_OPTIMIZER, **DEFAULT_HYPERPARAMETERS)
 
 
-def _over_work(loc: tuple, work: int) -> None:
+def _over_work(loc: tuple, work: int, fewer: str = "epochs, points, weights or grid points"):
     if work > limits.MAX_NETWORK_WORK:
         raise field_error(
             loc,
             f"this request needs about {work:.2g} weight×point evaluations; the bound is "
-            f"{limits.MAX_NETWORK_WORK:.2g} (MAX_NETWORK_WORK): use fewer epochs, points, "
-            "weights or grid points",
+            f"{limits.MAX_NETWORK_WORK:.2g} (MAX_NETWORK_WORK): use fewer {fewer}",
             "work_bound",
         )
 
@@ -273,13 +292,27 @@ class TrainRequest(BaseModel):
     l2: float = Field(0.0, ge=0, le=limits.MAX_L2, allow_inf_nan=False)
     record_every: int = Field(1, ge=1, le=limits.MAX_RECORD_EVERY)
     boundary_resolution: int = Field(0, ge=0, le=limits.MAX_BOUNDARY_RESOLUTION)
+    unit_resolution: int = Field(
+        0,
+        ge=0,
+        le=limits.MAX_UNIT_RESOLUTION,
+        description="maps of what each hidden unit computes, on a grid this fine (0: none)",
+    )
 
     @model_validator(mode="after")
     def _check_bounds(self) -> TrainRequest:
         self.check_steps()
         self.check_boundary_values()
-        _over_work(("epochs",), self.work())
+        self.check_unit_values()
+        self.check_work()
         return self
+
+    def runs(self) -> int:
+        """How many training runs the request makes (a fan makes one per learning rate)."""
+        return 1
+
+    def check_work(self) -> None:
+        _over_work(("epochs",), self.work())
 
     def check_steps(self) -> None:
         n_train, _ = self.dataset.sizes()
@@ -294,7 +327,7 @@ class TrainRequest(BaseModel):
             )
 
     def check_boundary_values(self) -> None:
-        values = self.settings().recorded_epochs() * self.boundary_resolution**2
+        values = self.runs() * self.settings().recorded_epochs() * self.boundary_resolution**2
         if values > limits.MAX_BOUNDARY_VALUES:
             raise field_error(
                 ("boundary_resolution",),
@@ -304,9 +337,22 @@ class TrainRequest(BaseModel):
                 "work_bound",
             )
 
+    def check_unit_values(self) -> None:
+        per_record = unit_values(self.network.sizes(), self.unit_resolution)
+        values = self.runs() * self.settings().recorded_epochs() * per_record
+        if values > limits.MAX_UNIT_VALUES:
+            raise field_error(
+                ("unit_resolution",),
+                f"{values} unit map values (recorded epochs × hidden units × resolution²) is "
+                f"over the bound of {limits.MAX_UNIT_VALUES} (MAX_UNIT_VALUES): raise "
+                "record_every or lower the resolution",
+                "work_bound",
+            )
+
     def work(self) -> int:
         n_train, n_test = self.dataset.sizes()
-        return training_work(n_train, n_test, self.network.parameters(), self.settings())
+        one = training_work(n_train, n_test, self.network.parameters(), self.settings())
+        return self.runs() * one
 
     def settings(self) -> TrainSettings:
         return TrainSettings(
@@ -317,8 +363,55 @@ class TrainRequest(BaseModel):
             l2=self.l2,
             record_every=self.record_every,
             boundary_resolution=self.boundary_resolution,
+            unit_resolution=self.unit_resolution,
             seed=self.network.seed,
         )
+
+
+class FanRequest(TrainRequest):
+    """``POST /api/train/fan``: one network trained once per learning rate."""
+
+    model_config = _strict(
+        {
+            "dataset": {"name": "spiral", "n": 200, "noise": 0.1},
+            "network": {"hidden": [16, 16], "activation": "tanh", "seed": 0},
+            "optimizer": {"optimizer": "sgd"},
+            "epochs": 500,
+            "record_every": 5,
+            "lrs": [0.001, 0.01, 0.1, 1, 10],
+        }
+    )
+
+    lrs: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        min_length=limits.MIN_FAN_RATES,
+        max_length=limits.MAX_FAN_RATES,
+        description="the learning rates, one run each (they replace the optimizer's lr)",
+    )
+
+    @model_validator(mode="after")
+    def _check_rates(self) -> FanRequest:
+        for index, lr in enumerate(self.lrs):
+            try:
+                optim.resolve(self.optimizer.optimizer, {**self.public_hyperparameters(), "lr": lr})
+            except optim.OptimizerSpecError as error:
+                raise field_error(("lrs", index), error.message, "optimizer_spec", lr) from None
+        return self
+
+    def public_hyperparameters(self) -> dict:
+        return optim.public_hyperparameters(self.optimizer.hyperparameters)
+
+    def runs(self) -> int:
+        return len(self.lrs)
+
+    def check_work(self) -> None:
+        _over_work(("lrs",), self.work(), "learning rates, epochs, points, weights or grid points")
+
+    def settings_for(self, lr: float) -> TrainSettings:
+        """The run at one learning rate: the same settings (and minibatch seed) otherwise."""
+        hyperparameters = optim.resolve(
+            self.optimizer.optimizer, {**self.public_hyperparameters(), "lr": lr}
+        )
+        return replace(self.settings(), hyperparameters=hyperparameters)
 
 
 class LandscapeRequest(TrainRequest):
@@ -359,6 +452,10 @@ class LandscapeRequest(TrainRequest):
     def check_boundary_values(self) -> None:
         pass  # the landscape returns the final network's boundary only
 
+    def check_unit_values(self) -> None:
+        if self.unit_resolution:
+            raise field_error(("unit_resolution",), "the landscape has no unit maps: leave it 0")
+
     def work(self) -> int:
         n_train, n_test = self.dataset.sizes()
         parameters = self.network.parameters()
@@ -398,3 +495,46 @@ class GradientsRequest(BaseModel):
         n_train, _ = self.dataset.sizes()
         _over_work(("network",), gradcheck.work(self.network.parameters(), n_train))
         return self
+
+
+class BackpropRequest(BaseModel):
+    """``POST /api/network/backprop``: one example's forward and backward pass."""
+
+    model_config = _strict(
+        {
+            "network": {"hidden": [3, 2], "activation": "tanh", "seed": 0},
+            "dataset": {"name": "xor"},
+            "x": [1.5, -2.0],
+            "y": 0,
+        }
+    )
+
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    dataset: DatasetSpec = Field(
+        description="says the task (and so the loss); its points are not used"
+    )
+    x: list[Number] = Field(min_length=2, max_length=2, description="the example's point [x1, x2]")
+    y: Number = Field(description="its target: a label 0 or 1, or a number for regression")
+
+    @model_validator(mode="after")
+    def _check_example(self) -> BackpropRequest:
+        _check_magnitude(("x",), self.x, "coordinates")
+        if abs(self.y) > limits.MAX_DATA_MAGNITUDE:
+            raise field_error(
+                ("y",),
+                f"the target must be within ±{limits.MAX_DATA_MAGNITUDE:g}",
+                input_value=self.y,
+            )
+        if self.dataset.task_of() == "classification" and self.y not in (0, 1):
+            raise field_error(("y",), "a classification label must be 0 or 1", input_value=self.y)
+        return self
+
+
+class ScalingRequest(BaseModel):
+    """``POST /api/network/gradients/scaling``: backprop's cost against nudging's, measured
+    for networks of ~10 to ~10⁴ weights."""
+
+    model_config = _strict({"dataset": {"name": "spiral", "n": 200}, "activation": "tanh"})
+
+    dataset: DatasetSpec = Field(description="whose training points each pass goes over")
+    activation: Activation = "tanh"

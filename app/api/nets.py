@@ -1,26 +1,37 @@
-"""The network endpoints of API.md: datasets, training, gradients, the loss landscape.
+"""The network endpoints of API.md: datasets, training, the learning-rate fan, gradients,
+one example's backprop, the cost of nudging as networks grow, the loss landscape.
 
 Thin: pydantic validates (net_schemas), ``app.nets`` computes, and the reply is
 strict JSON. The computing runs in the shared workers of ``app.api.compute`` in
 turns of about 50 ms (so no request holds a worker for long, and the event loop
-stays free); even the JSON is encoded there.
+stays free); even the JSON is built and encoded there (``responses.json_response``).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from app import limits
 from app.api import compute
-from app.api.net_schemas import GradientsRequest, LandscapeRequest, TrainRequest
+from app.api.net_schemas import (
+    BackpropRequest,
+    FanRequest,
+    GradientsRequest,
+    LandscapeRequest,
+    ScalingRequest,
+    TrainRequest,
+)
+from app.api.responses import bounded_errors, encode, json_response
 from app.api.schemas import with_examples
-from app.nets import datasets, gradcheck, landscape, train
+from app.nets import backprop, datasets, gradcheck, landscape, train
 
 router = APIRouter(tags=["networks"])
 
@@ -47,14 +58,12 @@ async def in_turns(steps: Iterator) -> AsyncIterator[Any]:
             yield item
 
 
-def _encode(content) -> bytes:
-    return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
-
-
-async def json_response(build, *args) -> Response:
-    """``build(*args)`` as strict JSON, built and encoded in a worker."""
-    body = await compute.run(lambda: _encode(build(*args)))
-    return Response(body, media_type="application/json")
+async def result_in_turns(steps: Iterator) -> Any:
+    """The last item of a computation stepped in turns (its result)."""
+    result = None
+    async for item in in_turns(steps):
+        result = item
+    return result
 
 
 @router.get("/api/datasets")
@@ -122,18 +131,95 @@ async def train_network_stream(
         yield message
 
 
+@router.post("/api/train/fan")
+async def train_fan(
+    request: Annotated[FanRequest, with_examples(FanRequest)],
+) -> Response:
+    """The same network (same initial weights, data and minibatch order) trained once per
+    learning rate: ``{"runs": [{"lr", "status", "verdict", "epochs_trained", "history"}]}``.
+
+    The rates replace the optimizer's ``lr``; the work of all runs together is bounded.
+    """
+    steps = train.fan_steps(
+        request.dataset.load,
+        request.network.build,
+        [(lr, request.settings_for(lr)) for lr in request.lrs],
+    )
+    result = await result_in_turns(steps)
+    return await json_response(lambda: result)
+
+
 @router.post("/api/network/gradients")
 async def network_gradients(
     request: Annotated[GradientsRequest, with_examples(GradientsRequest)],
 ) -> Response:
     """Every weight's gradient by backpropagation and by central finite differences.
 
-    The loss is taken over the training points (loss + L2 penalty when ``l2`` > 0).
+    The loss is taken over the training points (loss + L2 penalty when ``l2`` > 0). A
+    network whose loss or gradient is not finite has diverged: a 422 says so.
     """
     net, data = request.network.build(), request.dataset.load().train
     steps = gradcheck.check_steps(net, data, request.l2, request.epsilon)
-    report = [item async for item in in_turns(steps)][-1]
+    try:
+        report = await result_in_turns(steps)
+    except gradcheck.NotFinite as error:
+        raise RequestValidationError(
+            [{"type": "diverged_network", "loc": ["body", "network"], "msg": str(error)}]
+        ) from None
     return await json_response(lambda: report)
+
+
+@router.post("/page/network/gradients", include_in_schema=False)
+async def page_network_gradients(body: Annotated[Any, Body()]) -> Response:
+    """``POST /api/network/gradients`` for the network page, answered 200 either way:
+    ``{"ok": true, "report": {...}}`` or ``{"ok": false, "detail": [422 detail]}``.
+
+    A check the page cannot run (too big, diverged) is an expected answer, not a failed
+    request: a 4xx would put an error in the browser's console every time.
+    """
+    try:
+        request = GradientsRequest.model_validate(body)
+        response = await network_gradients(request)
+    except ValidationError as error:
+        errors = error.errors(include_url=False)
+        return _page_refusal([{**e, "loc": ["body", *e["loc"]]} for e in errors])
+    except RequestValidationError as error:
+        return _page_refusal(list(error.errors()))
+    return Response(b'{"ok":true,"report":' + response.body + b"}", media_type="application/json")
+
+
+def _page_refusal(errors: list[dict]) -> Response:
+    detail = jsonable_encoder(bounded_errors(errors), custom_encoder={Exception: str})
+    return Response(encode({"ok": False, "detail": detail}), media_type="application/json")
+
+
+@router.post("/api/network/backprop")
+async def network_backprop(
+    request: Annotated[BackpropRequest, with_examples(BackpropRequest)],
+) -> Response:
+    """One example's forward and backward pass, layer by layer, as the chain rule reads:
+    ``{"loss", "output", "layers": [{"layer", "input", "pre_activation", "activation",
+    "slope", "delta", "grad_W", "grad_b"}]}`` (the loss has no L2 term)."""
+    task = request.dataset.task_of()
+    return await json_response(
+        lambda: {
+            "task": task,
+            **backprop.backprop_example(request.network.build(), task, request.x, request.y),
+        }
+    )
+
+
+@router.post("/api/network/gradients/scaling")
+async def network_gradient_scaling(
+    request: Annotated[ScalingRequest, with_examples(ScalingRequest)],
+) -> Response:
+    """Why backprop: the measured seconds of one backprop pass beside the 2P forward passes
+    of nudging every weight, for networks of ~10 to ~10⁴ weights on the dataset's training
+    points. Nudging is timed for a moment per network and the rest extrapolated
+    (``extrapolated`` says where)."""
+    data = await compute.run(lambda: request.dataset.load().train)
+    result = await result_in_turns(gradcheck.scaling_steps(data, request.activation))
+    return await json_response(lambda: result)
 
 
 @router.post("/api/network/landscape")

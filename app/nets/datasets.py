@@ -149,15 +149,40 @@ def generate(name: str, n: int = 200, noise: float = 0.1, seed: int = 0) -> Data
 
 
 def split(data: Data, test_fraction: float, seed: int = 0) -> Split:
-    """Hold out ``floor(n · test_fraction)`` points, chosen by a seeded shuffle, for testing."""
+    """Hold out ``floor(n · test_fraction)`` points for testing: those with the smallest
+    ``point_keys``. A point's key depends on the point alone (and the seed), so adding a
+    point moves at most one other point between training and test, and the points keep
+    their order within each part."""
     n_test = int(np.floor(len(data) * test_fraction))
-    order = np.random.default_rng([seed, 1]).permutation(len(data))
-    test, train = order[:n_test], order[n_test:]
+    held_out = np.zeros(len(data), dtype=bool)
+    held_out[np.argsort(point_keys(data, seed), kind="stable")[:n_test]] = True
     return Split(
-        train=Data(data.x[train], data.y[train], data.task),
-        test=Data(data.x[test], data.y[test], data.task),
+        train=Data(data.x[~held_out], data.y[~held_out], data.task),
+        test=Data(data.x[held_out], data.y[held_out], data.task),
         task=data.task,
     )
+
+
+def point_keys(data: Data, seed: int = 0) -> np.ndarray:
+    """A pseudo-random 64-bit key for each point, a hash of its x₁, x₂, y and the seed.
+
+    splitmix64 over the bits of the three numbers: the same point gets the same key on
+    every machine, whatever else is in the dataset.
+    """
+    values = np.column_stack([data.x, data.y]).astype(np.float64) + 0.0  # -0.0 is 0.0
+    keys = _mix(np.full(len(data), seed, dtype=np.uint64))
+    for column in values.view(np.uint64).T:
+        keys = _mix(keys ^ column)
+    return keys
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """One step of splitmix64 (Steele, Lea & Flood 2014) on an array of keys: every input
+    bit moves every output bit. Array arithmetic wraps modulo 2⁶⁴, as the hash means."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def grid_axes(x: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:

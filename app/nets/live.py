@@ -21,9 +21,13 @@ import math
 import time
 
 from app import optim
-from app.nets.train import Training, describe
+from app.nets.train import Training, describe, done_message
 
 MAX_BURST_SECONDS = 0.25  # a paced run that fell behind catches up at most this much at once
+# Unit maps are the biggest part of a message (hidden units × resolution²): a page draws
+# them a few times a second at most, so a message carries them at most this often, and
+# always when the session comes to rest (after a step, at the end, on pause).
+UNIT_MAPS_INTERVAL = 0.25  # seconds
 
 
 class LiveSession:
@@ -42,13 +46,16 @@ class LiveSession:
         self._loop = training.run()
         self._unsent: list[dict] = []
         self._last_sent_epoch = -1
+        self._units_sent_at = -math.inf
+        self._units_owed = False  # the last epoch message went without the unit maps
         self._next(first=True)  # epoch 0: the starting network
 
     # --- messages ----------------------------------------------------------------
 
     def opening_messages(self) -> list[dict]:
         """start, the record of the starting network, and the state."""
-        return [{"type": "start", **describe(self.training)}, *self._epoch_message(), self.state()]
+        start = {"type": "start", **describe(self.training)}
+        return [start, *self._epoch_message(at_rest=True), self.state()]
 
     def state(self, **extra) -> dict:
         return {"type": "state", "running": self.running, "epoch": self.training.epoch, **extra}
@@ -63,23 +70,39 @@ class LiveSession:
             "gradients": training.gradient(),
         }
 
-    def _epoch_message(self) -> list[dict]:
+    def _epoch_message(self, at_rest: bool = False) -> list[dict]:
+        """The newest record with the history since the last message (none if nothing is new);
+        the unit maps come along at most every UNIT_MAPS_INTERVAL, or when ``at_rest``."""
         if self.training.epoch == self._last_sent_epoch:
             return []
         self._last_sent_epoch = self.training.epoch
         history, self._unsent = self._unsent, []
-        return [{"type": "epoch", **self.training.record(), "history": history}]
+        units = self._units_due(at_rest)
+        return [{"type": "epoch", **self.training.record(units=units), "history": history}]
+
+    def _units_due(self, at_rest: bool) -> bool:
+        if self.training.settings.unit_resolution == 0:
+            return False
+        now = time.perf_counter()
+        due = at_rest or now - self._units_sent_at >= UNIT_MAPS_INTERVAL
+        if due:
+            self._units_sent_at = now
+        self._units_owed = not due
+        return due
+
+    def resting_units(self) -> list[dict]:
+        """After a pause: the current epoch again, with the unit maps the last message lacked
+        (``history`` empty), so a paused page shows what each unit computes now."""
+        if not self._units_owed:
+            return []
+        self._units_owed = False
+        self._units_sent_at = time.perf_counter()
+        return [{"type": "epoch", **self.training.record(units=True), "history": []}]
 
     def _done_messages(self) -> list[dict]:
         self.running = False
         self.steps_left = 0
-        done = {
-            "type": "done",
-            "status": self.training.status,
-            "epochs_trained": self.training.epoch,
-            "weights": self.training.weights(),
-        }
-        return [done, self.state()]
+        return [done_message(self.training), self.state()]
 
     # --- training ----------------------------------------------------------------
 
@@ -124,7 +147,7 @@ class LiveSession:
                 allowed -= 1
         if self.running and allowed != math.inf:
             self._credit = allowed
-        messages = self._epoch_message()
+        messages = self._epoch_message(at_rest=not self.wants_work)
         if self.finished:
             messages += self._done_messages()
         elif stepping and self.steps_left == 0 and not self.running:

@@ -160,8 +160,13 @@ class MLP:
 
     # --- forward and backward ----------------------------------------------------
 
-    def forward(self, x: np.ndarray, for_backward: bool = False) -> np.ndarray:
-        """ŷ for each row of x (n, 2); ``for_backward`` keeps each layer's input for backward."""
+    def forward(
+        self, x: np.ndarray, for_backward: bool = False, trace: list | None = None
+    ) -> np.ndarray:
+        """ŷ for each row of x (n, 2); ``for_backward`` keeps each layer's input for backward.
+
+        ``trace``, if given, receives each layer's (h_{l-1}, copy of z_l), to show a pass.
+        """
         self.forward_passes += 1
         last = len(self.W) - 1
         h = x
@@ -171,13 +176,22 @@ class MLP:
                 self._inputs.append(h)
             z = h @ W
             z += b  # z_l = h_{l-1} W_l + b_l
+            if trace is not None:
+                trace.append((h, z.copy()))
             h = z if layer == last else activate(self.activation, z)  # h_l = act(z_l)
         return h[:, 0]
 
-    def backward(self, d_out: np.ndarray) -> None:
+    def hidden_activations(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every hidden layer's output h_l (n, units) for each row of x: what each unit computes."""
+        self.forward(x, for_backward=True)
+        hidden, self._inputs = self._inputs[1:], []  # the inputs of layers 2… are h_1, h_2, …
+        return hidden
+
+    def backward(self, d_out: np.ndarray, deltas: list | None = None) -> None:
         """From ∂L/∂ŷ (n,), fill ``grad`` with ∂L/∂W_l and ∂L/∂b_l, top layer first.
 
         It uses up the inputs the last ``forward(x, for_backward=True)`` kept.
+        ``deltas``, if given, receives a copy of each layer's ∂L/∂z_l, top layer first.
         """
         if len(self._inputs) != len(self.W):
             raise RuntimeError("backward needs a forward pass with for_backward=True first")
@@ -185,6 +199,8 @@ class MLP:
         ones = np.ones(len(d_out))
         dz = d_out[:, None]  # the output layer is linear: ∂L/∂z_L = ∂L/∂ŷ
         for layer in reversed(range(len(self.W))):
+            if deltas is not None:
+                deltas.append(dz.copy())
             h_in = self._inputs[layer]  # h_{l-1}
             np.matmul(h_in.T, dz, out=self.dW[layer])  # ∂L/∂W_l = h_{l-1}ᵀ · ∂L/∂z_l
             np.matmul(ones, dz, out=self.db[layer])  # ∂L/∂b_l = 1ᵀ · ∂L/∂z_l (sum over samples)

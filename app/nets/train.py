@@ -17,7 +17,7 @@ network goes back to its last finite weights, and the history stops there.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,9 +25,11 @@ import numpy as np
 from app import optim
 from app.nets.datasets import Split, grid_axes
 from app.nets.mlp import MLP, losses, output_values
+from app.nets.verdicts import LossWindow, baseline_loss
 
 DEFAULT_OPTIMIZER = "adam"
 DEFAULT_HYPERPARAMETERS = {"lr": 0.03}
+UNIT_DIGITS = 4  # decimals of a unit map's values: far finer than a map shows
 
 # Overflow is expected when a run diverges, and checked for. Use it as a decorator only:
 # as a decorator np.errstate is thread-safe, as one shared `with` block it is not.
@@ -47,6 +49,7 @@ class TrainSettings:
     l2: float = 0.0
     record_every: int = 1
     boundary_resolution: int = 0
+    unit_resolution: int = 0  # 0: no maps of what each hidden unit computes
     seed: int = 0  # minibatch shuffling
 
     def recorded_epochs(self) -> int:
@@ -66,11 +69,16 @@ def training_work(n_train: int, n_test: int, parameters: int, settings: TrainSet
 
     Each epoch passes the training points forward and back (about 3 passes; twice
     that with minibatches, since each epoch is also measured on the whole set) and
-    the test points forward; each record adds the boundary grid.
+    the test points forward; each record adds the boundary grid and the unit maps' grid.
     """
     passes = 3 * n_train * (1 if settings.batch_size is None else 2) + n_test
-    grid = settings.boundary_resolution**2 * settings.recorded_epochs()
-    return parameters * (settings.epochs * passes + grid)
+    grids = settings.boundary_resolution**2 + settings.unit_resolution**2
+    return parameters * (settings.epochs * passes + grids * settings.recorded_epochs())
+
+
+def unit_values(sizes: list[int], resolution: int) -> int:
+    """How many numbers one record's unit maps hold: hidden units × resolution²."""
+    return sum(sizes[1:-1]) * resolution**2
 
 
 class Training:
@@ -89,7 +97,8 @@ class Training:
         self._gradient_is_current = False  # does net.grad hold the full-batch gradient now?
         self._last_finite: tuple[int, np.ndarray, dict] | None = None
         self._rng = np.random.default_rng(settings.seed)
-        self._grid = None
+        self._grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.window = LossWindow(baseline_loss(data.task, data.train.y))
 
     # --- the loop ----------------------------------------------------------------
 
@@ -157,6 +166,8 @@ class Training:
             }
             for layer in range(len(net.shapes))
         ]
+        self.window.add(train_loss, float(np.sqrt(np.sum(grad_norms * grad_norms))))
+        record["verdict"] = self.window.verdict()
         self.current = record
         self._last_finite = (self.epoch, net.theta.copy(), record)
         return True
@@ -169,28 +180,53 @@ class Training:
 
     # --- what the loop shows -----------------------------------------------------
 
-    def record(self, boundary: bool = True) -> dict:
-        """The epoch record of the current weights, with the decision boundary if asked."""
+    @property
+    def verdict(self) -> str:
+        """What the run is doing now, in one word (see ``app.nets.verdicts``)."""
+        return self.window.verdict(self.status)
+
+    def record(self, boundary: bool = True, units: bool | None = None) -> dict:
+        """The epoch record of the current weights, with the decision boundary and the unit
+        maps if asked (``units`` None: along with the boundary)."""
         record = dict(self.current)
         if boundary and self.settings.boundary_resolution > 0:
             record["boundary"] = self.boundary()
+        if (boundary if units is None else units) and self.settings.unit_resolution > 0:
+            record["units"] = self.units()
         return record
 
-    def grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """The boundary grid's x and y axes, over all the data."""
-        if self._grid is None:
+    def grid(self, resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The x and y axes of a grid over all the data (the boundary's by default)."""
+        resolution = resolution or self.settings.boundary_resolution
+        if resolution not in self._grids:
             points = np.concatenate([self.data.train.x, self.data.test.x])
-            self._grid = grid_axes(points, self.settings.boundary_resolution)
-        return self._grid
+            self._grids[resolution] = grid_axes(points, resolution)
+        return self._grids[resolution]
+
+    def grid_points(self, resolution: int) -> np.ndarray:
+        """The grid's points (resolution², 2), row by row: y[i] for each x[j]."""
+        gx, gy = self.grid(resolution)
+        xx, yy = np.meshgrid(gx, gy)
+        return np.column_stack([xx.ravel(), yy.ravel()])
 
     @quiet
     def boundary(self) -> list[list]:
         """The model's output on the grid: ``boundary[i][j]`` at (x[j], y[i]), as for a mesh."""
-        gx, gy = self.grid()
-        xx, yy = np.meshgrid(gx, gy)
-        out = self.net.forward(np.column_stack([xx.ravel(), yy.ravel()]))
-        values = output_values(self.data.task, out).reshape(len(gy), len(gx))
+        resolution = self.settings.boundary_resolution
+        out = self.net.forward(self.grid_points(resolution))
+        values = output_values(self.data.task, out).reshape(resolution, resolution)
         return finite_or_none(values)
+
+    @quiet
+    def units(self) -> list[list]:
+        """What each hidden unit computes over the same box: ``units[l][u][i][j]`` is unit u
+        of hidden layer l+1 at (x[j], y[i]) of the unit grid, rounded to ``UNIT_DIGITS``."""
+        resolution = self.settings.unit_resolution
+        maps = []
+        for h in self.net.hidden_activations(self.grid_points(resolution)):
+            layer = np.round(h.T.reshape(-1, resolution, resolution), UNIT_DIGITS)
+            maps.append(finite_or_none(layer))
+        return maps
 
     def weights(self) -> list[dict]:
         return self.net.weights()
@@ -257,12 +293,21 @@ def history(training: Training, boundary: bool = True) -> Iterator[dict]:
         yield training.record(boundary)
 
 
-def grid_axes_json(training: Training) -> dict | None:
-    """The boundary grid's axes ``{"x", "y"}``, or None without a boundary."""
-    if training.settings.boundary_resolution == 0:
+def grid_axes_json(training: Training, resolution: int | None = None) -> dict | None:
+    """A grid's axes ``{"x", "y"}`` (the boundary's by default), or None for no grid."""
+    resolution = training.settings.boundary_resolution if resolution is None else resolution
+    if resolution == 0:
         return None
-    gx, gy = training.grid()
+    gx, gy = training.grid(resolution)
     return {"x": gx.tolist(), "y": gy.tolist()}
+
+
+def grids(training: Training) -> dict:
+    """The boundary grid and, when units are mapped, the unit grid (over the same box)."""
+    found = {"grid": grid_axes_json(training)}
+    if training.settings.unit_resolution > 0:
+        found["unit_grid"] = grid_axes_json(training, training.settings.unit_resolution)
+    return found
 
 
 def describe(training: Training) -> dict:
@@ -280,18 +325,21 @@ def describe(training: Training) -> dict:
         "l2": settings.l2,
         "train": {"x": data.train.x.tolist(), "y": data.train.y.tolist()},
         "test": {"x": data.test.x.tolist(), "y": data.test.y.tolist()},
-        "grid": grid_axes_json(training),
+        "baseline_loss": training.window.baseline,
+        **grids(training),
     }
 
 
 def summary(training: Training, records: list[dict]) -> dict:
-    """The batch reply: ``{"status", "epochs_trained", "history", "weights", "grid"}``."""
+    """The batch reply: ``{"status", "verdict", "epochs_trained", "history", "weights",
+    "grid"}`` (and ``unit_grid`` with unit maps)."""
     return {
         "status": training.status,
+        "verdict": training.verdict,
         "epochs_trained": training.epoch,
         "history": records,
         "weights": training.weights(),
-        "grid": grid_axes_json(training),
+        **grids(training),
     }
 
 
@@ -299,6 +347,34 @@ def train(data: Split, net: MLP, settings: TrainSettings) -> dict:
     """Train to the end and summarise the run."""
     training = Training(data, net, settings)
     return summary(training, list(history(training)))
+
+
+def fan_steps(
+    load_data: Callable[[], Split],
+    build_net: Callable[[], MLP],
+    runs: list[tuple[float, TrainSettings]],
+) -> Iterator[dict | None]:
+    """The learning-rate fan as steps: each (lr, settings) trains a network built afresh
+    (the same initial weights) on the same data, with the same minibatch order (the
+    settings' seed); None after each epoch, then ``{"runs": [...], "grid"}``."""
+    data = load_data()
+    results, training = [], None
+    for lr, settings in runs:
+        training = Training(data, build_net(), settings)
+        records = []
+        for record in history(training):
+            records.append(record)
+            yield None
+        results.append(
+            {
+                "lr": lr,
+                "status": training.status,
+                "verdict": training.verdict,
+                "epochs_trained": training.epoch,
+                "history": records,
+            }
+        )
+    yield {"runs": results, **grids(training)}
 
 
 def result_of(steps: Iterator):
@@ -311,9 +387,15 @@ def stream_messages(training: Training) -> Iterator[dict]:
     yield {"type": "start", **describe(training)}
     for record in history(training):
         yield {"type": "epoch", **record}
-    yield {
+    yield done_message(training)
+
+
+def done_message(training: Training) -> dict:
+    """The end of a stream or a live run: status, verdict, epochs trained, final weights."""
+    return {
         "type": "done",
         "status": training.status,
+        "verdict": training.verdict,
         "epochs_trained": training.epoch,
         "weights": training.weights(),
     }
