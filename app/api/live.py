@@ -3,7 +3,8 @@
 The client sends ``start`` (a train body), ``pause``, ``resume``, ``step``
 (``epochs``), ``set`` (optimizer hyperparameters, ``optimizer``, ``l2``,
 ``epochs_per_second``), ``weights`` and ``stop``; the server sends ``start``,
-``epoch`` (the newest record plus the ``history`` since the last message),
+``epoch`` (the newest record, its verdict, the unit maps at most 4 times a second,
+plus the ``history`` since the last message),
 ``done``, ``state``, ``weights`` (the current weights and gradient, on request)
 and ``error``.
 

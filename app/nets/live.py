@@ -6,6 +6,8 @@ trains for a short while (it runs in a worker thread) and returns the messages
 to send: one ``epoch`` message carrying the newest record (with the newest
 decision boundary) and, under ``history``, every recorded epoch since the last
 message, so a browser draws at its own pace while the loss curve misses nothing.
+With ``unit_resolution``, a message carries the unit maps (what each hidden unit
+computes) at most every ``UNIT_MAPS_INTERVAL``, and whenever the run comes to rest.
 
 A session may keep a pace (``epochs_per_second``) so a person can watch a small
 network learn: a run that could do thousands of epochs a second then trains at

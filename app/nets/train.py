@@ -12,6 +12,10 @@ the L2 penalty; the gradient is that of the objective, loss + penalty.
 
 A run whose loss, gradient or weights stop being finite ends ``diverged``: the
 network goes back to its last finite weights, and the history stops there.
+
+Every measured epoch feeds the run's ``LossWindow`` (``app.nets.verdicts``), and each
+record says the verdict at that epoch. A record may carry the decision boundary and
+the unit maps (each hidden unit's activation) over a grid of the data's box.
 """
 
 from __future__ import annotations

@@ -1,34 +1,37 @@
 """What a training run is doing, in one word the server says (API.md, "Networks: verdicts").
 
-A run's verdict is read from its status and from the training loss (and the
-gradient norm) of its last ``WINDOW`` epochs, every epoch, not only the recorded
-ones. The loss is compared with the *baseline*: the loss of a network that has
-learnt only the average answer (the class shares for classification, whose
-cross-entropy is ln 2 ≈ 0.693 for half of each; the variance of the targets for
-regression). The baseline is the scale of everything there is to learn.
+A run's verdict is read from its status and from the training loss and gradient
+norm of its last ``WINDOW`` epochs (every epoch, not only the recorded ones). The
+loss is compared with the *baseline*: the loss of a network that has learnt only
+the average answer (the class shares for classification, whose cross-entropy is
+ln 2 ≈ 0.693 for half of each; the variance of the targets for regression). The
+baseline is the scale of everything there is to learn.
 
 In this order, the first that holds:
 
 - ``diverged``: the loss, a gradient or a weight stopped being finite.
-- ``unstable``: the loss is thrashing or blowing up. Thrashing: in the window it
-  jumped up at least ``THRASH_JUMPS`` times, each jump by more than ``JUMP_SHARE``
-  of itself and by more than ``JUMP_OF_BASELINE`` of the baseline (so the
-  jitter of minibatches at a small loss is not thrashing). Blowing up: the loss
-  ends the window higher than it started it and more than ``WORSE_THAN_BASELINE``
-  times the baseline (worse than knowing nothing).
-- ``learning``: still improving: over the window the loss fell by more than
-  ``PROGRESS`` of the baseline (mean of the first tenth of the window against the
-  mean of the last tenth, which smooths minibatch noise), or it has run fewer
-  than ``MIN_EPOCHS`` epochs (too early to tell).
-- ``stalled``: the loss is flat and far from fitted: still at least
-  ``STALL_SHARE`` of the baseline (it has learnt next to nothing beyond the
-  average: six sigmoid layers stuck at ln 2 with chance accuracy).
-- ``converged``: the loss is flat, well below the baseline, and the gradient is
-  small: at most ``SMALL_GRADIENT`` of the largest the run has seen.
-- ``learning`` otherwise: flat and fitted but the gradient is not small yet.
+- ``unstable``: the loss is blowing up or thrashing. Blowing up: it ends the window
+  higher than it started it and above ``WORSE_THAN_BASELINE`` baselines (worse than
+  knowing nothing). Thrashing: in the window it jumped up, from one epoch to the
+  next, by more than ``JUMP`` of the baseline at least ``THRASH_JUMPS`` times (the
+  jitter of minibatches is far smaller; at a learning rate of 10 it jumps by several
+  baselines, again and again).
+- ``learning``: fewer than ``MIN_EPOCHS`` epochs so far (too early to call the loss
+  flat), or still improving: the median loss of the window's last third is below
+  that of its first third by more than ``PROGRESS`` of the baseline (medians, so
+  minibatch noise and single spikes do not count).
+- ``stalled``: flat and far from fitted: the loss (median of the last third) is
+  still at least ``STALL_SHARE`` of the baseline; it has learnt next to nothing
+  beyond the average (six sigmoid layers stuck at ln 2 with chance accuracy).
+- ``converged``: flat, fitted, and the gradient small: the median gradient norm of
+  the last WINDOW // 3 epochs is at most ``SMALL_GRADIENT`` of the largest the run
+  has had.
+- ``learning`` otherwise: flat and fitted, but the gradient is not small yet.
 
-The window is a fixed-size ring the training fills one epoch at a time, so a
-verdict costs O(WINDOW) whenever it is asked, however long the run.
+A new verdict is said once it has held for ``HOLD`` epochs in a row (noise near a
+threshold does not flicker it), except ``unstable``, said at once. The window is a
+ring the training fills one epoch at a time: a verdict costs O(WINDOW) per epoch
+and O(1) to read, however long the run.
 """
 
 from __future__ import annotations
