@@ -5,6 +5,7 @@
 import { describeLoc } from "../common/api.js";
 import { setFieldError } from "../common/fields.js";
 import { writeUrl } from "./state.js";
+import { verdictWords } from "./verdicts.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -20,6 +21,9 @@ export const app = {
   latest: null, // the newest epoch message
   snapshot: null, // the newest weights and gradient
   lastSet: null, // the server's answer to the last `set`
+  inForce: null, // {optimizer, lr} the session trains with now
+  marks: [], // learning-rate changes of the run: {epoch, text}
+  units: null, // the newest maps of the hidden units (units[layer][unit] is a grid)
   changedMidRun: false,
   wasPlaying: false,
   weightsCost: 0, // ms to draw one snapshot (diagram and heatmap)
@@ -28,6 +32,7 @@ export const app = {
   diagram: null,
   charts: null,
   heatmap: null,
+  hover: null,
   landscape: null,
   landscapeResult: null,
 };
@@ -47,9 +52,18 @@ export function showAlert(message) {
   box.textContent = message || "";
 }
 
-export function status(text) {
-  const el = $("run-status");
+/** The status line: what the run is doing and, when the server has said it, its verdict. */
+export function status(text, verdict = null) {
+  const el = $("run-status-text");
   if (el.textContent !== text) el.textContent = text;
+  const badge = $("verdict");
+  badge.hidden = !verdict;
+  if (verdict && badge.dataset.verdict !== verdict) {
+    badge.dataset.verdict = verdict;
+    badge.className = `verdict verdict-${verdict}`;
+    badge.textContent = verdictWords(verdict).label;
+  }
+  $("netpage").dataset.verdict = verdict || "";
 }
 
 /** FastAPI's error list as one sentence: "dataset, number of points: must be ≤ 5000". */

@@ -23,6 +23,14 @@ async function checkGradient() {
     $("check-status").textContent = "Waiting for the network's weights — try again in a moment.";
     return;
   }
+  const largest = largestWeight(snap.weights);
+  if (!(largest <= app.limits.max_weight)) {
+    // a diverged run: its weights are past what any request may carry, and the reason is the rate
+    $("check-status").textContent =
+      `The weights have grown to ${Number.isFinite(largest) ? `|w| = ${fmt(largest, 2)}` : "infinity"}, beyond the ±${fmt(app.limits.max_weight)} a network sent to the server may hold: ` +
+      "training blew up, so there is no sensible gradient to check. The learning rate was too large: lower it, then Reset.";
+    return;
+  }
   const P = parameterCount(app.state.hidden);
   if (gradcheckWork(app.state) > app.limits.max_network_work) {
     // say it in advance, and say why it matters
@@ -51,11 +59,21 @@ async function checkGradient() {
     if (mine !== token) return;
     $("check-status").textContent =
       error instanceof ApiError && error.status === 422
-        ? `This network is too big to nudge every weight within the server's bound: ${error.message}`
+        ? `The server refused the check: ${error.message}`
         : `The check could not run: ${error.message}`;
   } finally {
     if (mine === token) $("check-run").disabled = false;
   }
+}
+
+/** The largest |weight or bias| of a network, Infinity if one is not finite (sent as null). */
+export function largestWeight(weights) {
+  let m = 0;
+  for (const { W, b } of weights) {
+    for (const row of W) for (const w of row) m = w === null ? Infinity : Math.max(m, Math.abs(w));
+    for (const v of b) m = v === null ? Infinity : Math.max(m, Math.abs(v));
+  }
+  return m;
 }
 
 export function bindCheck() {

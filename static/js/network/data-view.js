@@ -2,7 +2,8 @@
 // by label, over a heatmap of what the network says at every place: the
 // probability of the orange class (classification) or ŷ (regression). The plot is
 // drawn once per run; while training only the heatmap's z is restyled.
-// A click on the plot reports the data coordinates (for drawing points).
+// A click (or a tap) on the plot reports the data coordinates: drawing points, or
+// picking one for its backprop.
 
 const Plotly = window.Plotly;
 
@@ -27,16 +28,25 @@ export class DataView {
     this.ranges = null;
     this.drawn = Promise.resolve(); // a restyle waits for the plot it changes
     this.cost = 0; // measured cost of one heatmap update, ms
-    // Plotly's drag layer covers the plot area and takes every click: read the
-    // position off it (the axes are fixed, so a fraction of it is a coordinate).
-    el.addEventListener("click", (event) => {
-      const point = this._dataPoint(event);
+    // A click or a tap is read from pointer events, one pair per gesture: Plotly's
+    // drag layer answers a tap with clicks of its own besides the browser's (two or
+    // three per tap on a touch screen), and covers the page while the button is down.
+    let down = null;
+    el.addEventListener("pointerdown", (event) => {
+      down = this._dataPoint(event) ? { id: event.pointerId, x: event.clientX, y: event.clientY } : null;
+    });
+    window.addEventListener("pointerup", (event) => {
+      if (!down || event.pointerId !== down.id) return;
+      const moved = Math.hypot(event.clientX - down.x, event.clientY - down.y);
+      down = null;
+      const point = moved < 8 ? this._dataPoint(event) : null;
       if (point) onClick(point, event);
     });
   }
 
+  /** The data coordinates under a pointer event, or null outside the plot area. */
   _dataPoint(event) {
-    const layer = event.target.closest && event.target.closest(".nsewdrag");
+    const layer = this.el.querySelector(".nsewdrag");
     if (!layer || !this.ranges) return null;
     const rect = layer.getBoundingClientRect();
     const fx = (event.clientX - rect.left) / rect.width;
@@ -53,6 +63,7 @@ export class DataView {
    */
   async draw({ task, train, test, grid, boundary }) {
     this.task = task;
+    this.train = train;
     this.ranges = { x: [grid.x[0], grid.x[grid.x.length - 1]], y: [grid.y[0], grid.y[grid.y.length - 1]] };
     const classify = task === "classification";
     // regression: one colour scale for targets and ŷ, symmetric about 0
@@ -111,13 +122,48 @@ export class DataView {
       this.el,
       [
         heatmap,
-        points(train, "train", { size: 7, symbol: "circle", line: { color: "#ffffff", width: 1 } }),
+        // every point outlined, so an orange point shows on an orange background
+        points(train, "train", { size: 8, symbol: "circle", line: { color: "#1d2330", width: 1 } }),
         points(test, "test", { size: 9, symbol: "diamond", line: { color: "#1d2330", width: 1.5 } }),
+        {
+          type: "scatter",
+          mode: "markers",
+          x: [],
+          y: [],
+          marker: { size: 20, symbol: "circle-open", color: "#ffb000", line: { width: 3 } },
+          hoverinfo: "skip",
+          name: "the example",
+        },
       ],
       layout,
       CONFIG,
     );
     await this.drawn;
+  }
+
+  /** The training point nearest (x, y), within `pixels` on screen: its index, or null. */
+  nearestTrain([x, y], pixels = 14) {
+    if (!this.train || !this.ranges) return null;
+    const layer = this.el.querySelector(".nsewdrag");
+    if (!layer) return null;
+    const rect = layer.getBoundingClientRect();
+    const sx = rect.width / (this.ranges.x[1] - this.ranges.x[0]);
+    const sy = rect.height / (this.ranges.y[1] - this.ranges.y[0]);
+    let best = null;
+    this.train.x.forEach(([a, b], i) => {
+      const d = Math.hypot((a - x) * sx, (b - y) * sy);
+      if (d <= pixels && (!best || d < best.d)) best = { d, i };
+    });
+    return best ? best.i : null;
+  }
+
+  /** Ring training point `i` (the example whose backprop is shown), or none with null. */
+  select(i) {
+    const p = i === null || !this.train ? null : this.train.x[i];
+    this.drawn.then(() => {
+      if (!this.el.data) return; // nothing drawn yet
+      Plotly.restyle(this.el, { x: [p ? [p[0]] : []], y: [p ? [p[1]] : []] }, [3]).catch(() => {});
+    });
   }
 
   /** The newest boundary (one heatmap restyle; the caller paces these by `cost`). */

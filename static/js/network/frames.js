@@ -5,6 +5,7 @@
 
 import { $, app, status } from "./app.js";
 import { fmt } from "../common/format.js";
+import { verdictWords } from "./verdicts.js";
 import { CONNECTING, DIVERGED, DONE, LOST, PAUSED, PLAYING, REFUSED } from "./live-run.js";
 
 const TEXT_INTERVAL = 100; // ms between readout updates while training
@@ -12,6 +13,8 @@ const WEIGHTS_INTERVAL = 200; // ms between weight snapshots while training (mor
 
 const dirty = {
   boundary: false,
+  units: false,
+  lastUnits: -Infinity,
   text: false,
   weights: false,
   lastBoundary: -Infinity,
@@ -20,7 +23,7 @@ const dirty = {
   raf: null,
 };
 
-/** Mark what needs drawing ("boundary", "text", "weights") and ask for a frame. */
+/** Mark what needs drawing ("boundary", "units", "text", "weights") and ask for a frame. */
 export function markDirty(...what) {
   for (const w of what) dirty[w] = true;
   schedule();
@@ -40,6 +43,15 @@ function frame(now) {
       app.dataView.setBoundary(app.latest.boundary);
       dirty.boundary = false;
       dirty.lastBoundary = now;
+    } else again = true;
+  }
+  if (dirty.units && app.units) {
+    // the maps too are paced by what they cost to paint
+    if (now - dirty.lastUnits >= Math.max(60, 4 * app.diagram.maps.cost)) {
+      app.diagram.setUnits(app.units, app.info.activation);
+      app.hover.refresh();
+      dirty.units = false;
+      dirty.lastUnits = now;
     } else again = true;
   }
   if (dirty.text) {
@@ -94,20 +106,25 @@ export function showRunState() {
   play.setAttribute("aria-label", labels[1]);
   play.disabled = phase === CONNECTING || phase === LOST;
   $("step").disabled = !(phase === PLAYING || phase === PAUSED);
-  const speed = app.state.speed ? `${app.state.speed} epochs a second` : "as fast as it goes";
+  const speed = app.state.speed ? `${app.state.speed} epochs/s` : "full speed";
+  // the server's verdict on the newest epoch (API.md); unknown: no badge
+  const m = app.latest;
+  const words = m && m.epoch > 0 ? verdictWords(m.verdict) : null;
+  const verdict = words ? m.verdict : null;
+  const why = words ? `: ${words.say}` : ".";
   const texts = {
     [CONNECTING]: "Starting…",
-    [PLAYING]: `Training… (${speed})`,
+    [PLAYING]: words ? `Training (${speed})${why}` : `Training… (${speed})`,
     [PAUSED]:
       epoch === 0
         ? "Ready — press Train (Space)."
-        : `Paused at epoch ${epoch} — Resume goes on, Step trains one epoch.`,
-    [DONE]: `Done: ${epoch} epochs, the end of this run. Train again starts from epoch 0.`,
+        : `Paused at epoch ${epoch}${why}`,
+    [DONE]: `Done, ${epoch} epochs${why}`,
     [DIVERGED]: `Diverged in epoch ${epoch + 1}: the loss stopped being finite. Shown: epoch ${epoch}, the last finite network. Try a smaller learning rate.`,
     [LOST]: `${run.closeReason ? "Disconnected" : "Connection lost"} at epoch ${epoch}.`,
     [REFUSED]: "Not training: fix the settings (see the message above).",
   };
-  status(texts[phase]);
+  status(texts[phase], phase === DIVERGED ? "diverged" : phase === CONNECTING || phase === REFUSED ? null : verdict);
   $("netpage").dataset.epoch = String(epoch);
   $("epoch").textContent = String(epoch);
 }

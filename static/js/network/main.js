@@ -11,9 +11,13 @@
 //   sidebar.js          the controls drawn from the state, and what a change does
 //   frames.js           drawing what changed, once per animation frame
 //   own-points.js       points drawn by clicking the plot
+//   experiment.js       the vanishing-gradient experiment, one click each
+//   backprop.js         one example's backprop, step by step (POST /api/network/backprop)
+//   fan.js              the learning-rate fan (POST /api/train/fan)
 //   check.js            backprop vs nudging (POST /api/network/gradients)
 //   landscape-panel.js  the hiker on the network's landscape
-//   views: data-view.js, diagram.js, charts.js, grad-heatmap.js, gradcheck.js, landscape.js
+//   views: data-view.js, diagram.js (+ unit-maps.js, diagram-hover.js), charts.js,
+//          walk-view.js, fan-view.js, grad-heatmap.js, gradcheck.js, landscape.js
 
 import {
   $,
@@ -28,16 +32,21 @@ import {
   status,
 } from "./app.js";
 import { getJSON } from "../common/api.js";
+import { wireSheet } from "../common/sheet.js";
 import { setFieldError } from "../common/fields.js";
 import { plain } from "../common/format.js";
 import { installShortcuts } from "../common/keyboard.js";
 import { fillOptimizerSelect } from "../common/optimizer-fields.js";
 import { typeset } from "../common/typeset.js";
+import { bindBackprop, closeWalk, currentWalk, walkNear } from "./backprop.js";
 import { TrainingCharts } from "./charts.js";
 import { bindCheck, clearCheck } from "./check.js";
 import { fillDatasetSelect, fillLayerSelect, fillSpeedSelect } from "./controls.js";
 import { DataView, neutralBoundary } from "./data-view.js";
 import { NetworkDiagram } from "./diagram.js";
+import { DiagramHover } from "./diagram-hover.js";
+import { bindExperiment } from "./experiment.js";
+import { bindFan } from "./fan.js";
 import { markDirty, showHeatmap, showReadout, showRunState } from "./frames.js";
 import { GradientHeatmap } from "./grad-heatmap.js";
 import { LandscapeView } from "./landscape.js";
@@ -45,7 +54,14 @@ import { bindLandscape } from "./landscape-panel.js";
 import { CONNECTING, DIVERGED, DONE, LOST, LiveRun, PAUSED, PLAYING, REFUSED } from "./live-run.js";
 import { drawPointsWithoutRun, onDataClick } from "./own-points.js";
 import { bindSidebar, showDataText, syncControls } from "./sidebar.js";
-import { datasetSpec, decodeState, epochsThatFit, hyperparameters, layerSizes } from "./state.js";
+import {
+  datasetSpec,
+  decodeState,
+  epochsThatFit,
+  hyperparameters,
+  layerSizes,
+  unitResolution,
+} from "./state.js";
 
 const BOUNDARY_RESOLUTION = 40;
 const CHART_POINTS = 2500; // recorded epochs a run keeps at most (record_every follows)
@@ -85,6 +101,7 @@ function startRun({ play, resume = false }) {
   if (problem) {
     showAlert(`Fix this to train: ${problem}`);
     run.halt();
+    forgetRun();
     if (app.state.points) drawPointsWithoutRun(BOUNDARY_RESOLUTION);
     return false;
   }
@@ -107,6 +124,9 @@ function startRun({ play, resume = false }) {
     boundary_resolution: BOUNDARY_RESOLUTION,
     epochs_per_second: s.speed,
   };
+  // each hidden unit's map over the input plane, as fine as the page can take
+  const units = unitResolution(s.hidden, app.limits.max_unit_resolution);
+  if (units > 0) body.unit_resolution = units;
   let offset = 0;
   const snap = app.snapshot;
   if (resume && snap && snap.epoch > 0 && snap.epoch < epochs) {
@@ -116,16 +136,27 @@ function startRun({ play, resume = false }) {
     body.epochs = epochs - offset;
     app.records = app.records.filter((r) => r.epoch < offset); // the new run's epoch 0 is that one
   } else {
-    app.records = [];
-    app.snapshot = null;
-    app.changedMidRun = false;
-    clearCheck();
+    forgetRun();
   }
   app.body = body;
   app.latest = null;
   app.wasPlaying = play;
   run.start(body, { play, epochOffset: offset });
   return true;
+}
+
+/** A new run, or none: nothing of the old one stays on screen (readout, marks, walk, check). */
+function forgetRun() {
+  app.records = [];
+  app.marks = [];
+  app.snapshot = null;
+  app.latest = null;
+  app.units = null;
+  app.changedMidRun = false;
+  clearCheck();
+  closeWalk();
+  showReadout();
+  if (app.info) app.charts.reset({ task: app.info.task, layers: app.info.layer_sizes.length - 1 });
 }
 
 /** A setting that needs a new run changed: restart, playing if it was. */
@@ -165,7 +196,13 @@ function reset() {
   startRun({ play: false });
 }
 
-Object.assign(actions, { restartRun, applyHyperparameters, reset, showRunState });
+/** A new run from epoch 0 of the settings as they are now (a preset), playing or not. */
+function startFresh({ play }) {
+  saveState();
+  startRun({ play });
+}
+
+Object.assign(actions, { restartRun, applyHyperparameters, reset, startFresh, showRunState });
 
 // ---------------------------------------------------------------- the socket's messages
 
@@ -194,7 +231,9 @@ function onStart(info) {
   const layers = info.layer_sizes.length - 1;
   app.state.heatLayer = Math.min(app.state.heatLayer, layers);
   fillLayerSelect($("heat-layer"), layers, app.state.heatLayer);
-  app.charts.reset({ task: info.task, layers, records: app.records });
+  app.charts.reset({ task: info.task, layers, records: app.records, marks: app.marks });
+  // what is in force, so a later change of rate or optimizer is marked on the charts
+  app.inForce = { optimizer: info.optimizer, lr: info.hyperparameters.lr };
   if (app.snapshot) {
     app.diagram.setWeights(app.snapshot.weights);
     showHeatmap();
@@ -208,6 +247,10 @@ function onEpoch(message) {
   app.latest = message;
   for (const r of message.history) app.records.push(r);
   app.charts.push(message.history);
+  if (message.units) {
+    app.units = message.units;
+    markDirty("units");
+  }
   markDirty("boundary", "text", "weights");
 }
 
@@ -238,8 +281,16 @@ function onPhase(phase) {
 function onSet(state) {
   app.lastSet = state;
   const lr = state.hyperparameters.lr;
-  $("lr-help").textContent =
-    `γ = ${plain(lr)} in force since epoch ${state.epoch + run.epochOffset}, without a reset.`;
+  const epoch = state.epoch + run.epochOffset;
+  $("lr-help").textContent = `γ = ${plain(lr)} in force since epoch ${epoch}, without a reset.`;
+  const before = app.inForce;
+  if (before && (before.lr !== lr || before.optimizer !== state.optimizer) && epoch > 0) {
+    const name = state.optimizer !== before.optimizer ? `${app.optimizers[state.optimizer].title}, ` : "";
+    const mark = { epoch, text: `${name}γ = ${plain(lr)}` };
+    app.marks.push(mark);
+    app.charts.mark(mark.epoch, mark.text);
+  }
+  app.inForce = { optimizer: state.optimizer, lr };
 }
 
 function onDone() {
@@ -249,7 +300,8 @@ function onDone() {
 function onWeights(snapshot) {
   const started = performance.now();
   app.snapshot = snapshot;
-  app.diagram.setWeights(snapshot.weights);
+  app.diagram.setWeights(snapshot.weights, snapshot.gradients);
+  app.hover.refresh();
   showHeatmap();
   $("check-run").disabled = false;
   app.weightsCost = 0.7 * app.weightsCost + 0.3 * (performance.now() - started);
@@ -275,6 +327,13 @@ function bindTransport() {
     startRun({ play: app.wasPlaying, resume: true });
   });
   installShortcuts({ runPause: playPause, step: stepOnce, reset });
+  wireSheet({ toggle: $("settings-toggle"), close: $("settings-close"), sheet: $("settings") });
+  for (const radio of document.querySelectorAll('input[name="loss-scale"]'))
+    radio.addEventListener("change", (e) => {
+      app.state.lossScale = e.target.value;
+      app.charts.setLossScale(e.target.value);
+      saveState();
+    });
   $("heat-layer").addEventListener("change", (e) => {
     app.state.heatLayer = Number(e.target.value);
     saveState();
@@ -283,8 +342,10 @@ function bindTransport() {
 }
 
 async function init() {
-  app.dataView = new DataView($("data-plot"), { onClick: onDataClick });
+  // a click adds a point when drawing; in Look mode it walks the training point under it
+  app.dataView = new DataView($("data-plot"), { onClick: (p, e) => onDataClick(p, e) || walkNear(p) });
   app.diagram = new NetworkDiagram($("diagram"));
+  app.hover = new DiagramHover(app.diagram, $("diagram-tip"));
   app.charts = new TrainingCharts($("loss-chart"), $("grad-chart"));
   app.heatmap = new GradientHeatmap($("grad-heatmap"), $("heat-caption"));
   app.landscape = new LandscapeView({
@@ -321,6 +382,10 @@ async function init() {
   bindTransport();
   bindCheck();
   bindLandscape();
+  bindBackprop();
+  bindFan();
+  bindExperiment();
+  app.charts.lossScale = app.state.lossScale;
   run.connect();
   if (!startRun({ play: false })) $("netpage").dataset.ready = "1";
   if (problems.length)
@@ -351,6 +416,15 @@ window.networkPage = {
   run,
   get landscape() {
     return app.landscape;
+  },
+  get marks() {
+    return app.marks;
+  },
+  get units() {
+    return app.units;
+  },
+  get walk() {
+    return currentWalk();
   },
   layerSizes: () => layerSizes(app.state.hidden),
 };

@@ -25,6 +25,7 @@ export function syncControls() {
   $("epochs").value = String(s.epochs);
   $(s.directions === "random" ? "dir-random" : "dir-pca").checked = true;
   $("land-log").checked = s.logHeight;
+  $(s.lossScale === "linear" ? "loss-linear" : "loss-log").checked = true;
   renderLayers();
   renderOptimizer();
   showDataText();
@@ -296,7 +297,14 @@ function bindShare() {
   });
 }
 
+/** On a phone the sidebar is a sheet: its head's buttons jump to a section. */
+function bindJumps() {
+  for (const button of document.querySelectorAll("[data-jump]"))
+    button.addEventListener("click", () => $(button.dataset.jump).scrollIntoView({ block: "start" }));
+}
+
 export function bindSidebar() {
+  bindJumps();
   bindData();
   bindNetwork();
   bindTraining();

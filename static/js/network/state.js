@@ -5,7 +5,7 @@
 //   ?ds=own&task=classification&pts=1.5,-2,1;0.3,4.1,0   points drawn by hand (x₁, x₂, label)
 //   &hidden=16,16&act=tanh&wseed=0
 //   &opt=adam:lr=0.03:betas=0.9,0.99   (only what differs from torch's defaults)
-//   &bs=16&l2=0.001&epochs=2000&speed=30&layer=2&dir=random&zlog=0
+//   &bs=16&l2=0.001&epochs=2000&speed=30&layer=2&dir=random&zlog=0&loss=linear
 
 import { plain } from "../common/format.js";
 
@@ -31,6 +31,7 @@ export const DEFAULTS = {
   heatLayer: 1, // whose ∂L/∂W the heatmap shows (1 = input → first hidden layer)
   directions: "pca", // of the loss landscape
   logHeight: true, // landscape height is log₁₀ of the loss
+  lossScale: "log", // the loss chart's axis: "log" or "linear"
 };
 
 export function defaultState() {
@@ -68,6 +69,19 @@ export function parameterCount(hidden) {
   let total = 0;
   for (let l = 1; l < sizes.length; l++) total += (sizes[l - 1] + 1) * sizes[l];
   return total;
+}
+
+/**
+ * The resolution of each hidden unit's map (unit_resolution): as fine as a
+ * budget of values per epoch message allows, since every hidden unit sends a
+ * grid: 14 × 14 for the default 32 units, 4 × 4 (the coarsest) for 8 × 64;
+ * 0 (no maps) where the server offers none (`most`, limits.max_unit_resolution).
+ */
+export const UNIT_VALUES = 6400;
+export function unitResolution(hidden, most) {
+  const units = hidden.reduce((a, b) => a + b, 0);
+  if (!units || !(most > 0)) return 0;
+  return Math.max(Math.min(4, most), Math.min(24, most, Math.floor(Math.sqrt(UNIT_VALUES / units))));
 }
 
 /** Training and test points of the dataset (the server's split: floor(n · test share) held out). */
@@ -166,6 +180,7 @@ export function encodeState(state) {
   if (state.heatLayer !== DEFAULTS.heatLayer) put("layer", String(state.heatLayer));
   if (state.directions !== DEFAULTS.directions) put("dir", state.directions);
   if (state.logHeight !== DEFAULTS.logHeight) put("zlog", state.logHeight ? "1" : "0");
+  if (state.lossScale !== DEFAULTS.lossScale) put("loss", state.lossScale);
   return out.join("&");
 }
 
@@ -282,6 +297,10 @@ export function decodeState(search, { datasets, optimizers, limits }) {
   num("layer", "heatLayer", { min: 1, max: limits.max_hidden_layers + 1, integer: true });
   if (q.has("dir")) state.directions = q.get("dir") === "random" ? "random" : "pca";
   if (q.has("zlog")) state.logHeight = q.get("zlog") !== "0";
+  if (q.has("loss")) {
+    if (["log", "linear"].includes(q.get("loss"))) state.lossScale = q.get("loss");
+    else problems.push(`loss axis “${q.get("loss")}” (log or linear)`);
+  }
   state.heatLayer = Math.min(state.heatLayer, state.hidden.length + 1);
   return { state, problems };
 }

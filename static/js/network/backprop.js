@@ -1,0 +1,110 @@
+// "Backprop, one example at a time", the feature: a click on a training point
+// (in Look mode) pauses the run, asks POST /api/network/backprop for that
+// example through the network as it is now, and walks it step by step with
+// the walk view (walk-view.js) on the diagram.
+
+import { $, app } from "./app.js";
+import { postJSON } from "../common/api.js";
+import { fmt } from "../common/format.js";
+import { largestWeight } from "./check.js";
+import { PLAYING } from "./live-run.js";
+import { WalkView, walkSteps } from "./walk-view.js";
+
+let view = null;
+let walk = null;
+let token = 0;
+
+function show(k) {
+  if (!walk) return;
+  const last = walk.steps.length - 1;
+  const step = Math.max(0, Math.min(last, k));
+  walk.k = step;
+  view.show(walk, step);
+  $("walk-slider").value = String(step);
+  $("walk-slider").setAttribute("aria-valuetext", `step ${step + 1} of ${last + 1}`);
+  $("walk-back").disabled = step === 0;
+  $("walk-next").disabled = step === last;
+  $("netpage").dataset.walk = String(step);
+}
+
+/** Close the walk (a new run, new data, or the learner's ✕). */
+export function closeWalk() {
+  token += 1;
+  walk = null;
+  if (view) view.show(null, 0);
+  $("walk").hidden = true;
+  delete $("netpage").dataset.walk;
+  if (app.dataView) app.dataView.select(null);
+}
+
+/** Walk training point `i` of the current run through the current weights. */
+export async function walkExample(i) {
+  const snap = app.snapshot;
+  if (!app.info || !snap) return;
+  if (app.run.phase === PLAYING) app.run.pause(); // the walk is of one set of weights: hold them
+  if (!(largestWeight(snap.weights) <= app.limits.max_weight)) {
+    $("walk").hidden = false;
+    $("walk-step").textContent =
+      "Training blew up: the weights are too large to pass an example through. Lower the learning rate, then Reset.";
+    return;
+  }
+  const x = app.info.train.x[i];
+  const y = app.info.train.y[i];
+  const mine = ++token;
+  app.dataView.select(i);
+  $("walk").hidden = false;
+  $("walk-example").textContent = `training point ${i}: x = (${fmt(x[0], 3)}, ${fmt(x[1], 3)}), y = ${fmt(y, 3)}; the weights of epoch ${snap.epoch}`;
+  $("walk-step").textContent = "Passing the example forward and back…";
+  try {
+    const reply = await postJSON("/api/network/backprop", {
+      network: { weights: snap.weights, activation: app.info.activation },
+      dataset: app.body.dataset,
+      x,
+      y,
+    });
+    if (mine !== token) return;
+    walk = {
+      reply,
+      weights: snap.weights,
+      activation: app.info.activation,
+      task: app.info.task,
+      x,
+      y,
+      steps: walkSteps(reply.layers.length),
+      index: i,
+      epoch: snap.epoch,
+    };
+    $("walk-slider").max = String(walk.steps.length - 1);
+    show(0);
+  } catch (error) {
+    if (mine !== token) return;
+    $("walk-step").textContent = `The example could not be walked: ${error.message}`;
+  }
+}
+
+/** The training point near a click on the data plot, if any, walked. Returns whether there was one. */
+export function walkNear(point) {
+  const i = app.dataView.nearestTrain(point);
+  if (i === null) return false;
+  walkExample(i);
+  return true;
+}
+
+export function bindBackprop() {
+  view = new WalkView({
+    diagram: app.diagram,
+    stepEl: $("walk-step"),
+    formulaEl: $("walk-formula"),
+    numbersEl: $("walk-numbers"),
+  });
+  app.diagram.onBuild = () => view.redraw();
+  $("walk-next").addEventListener("click", () => walk && show(walk.k + 1));
+  $("walk-back").addEventListener("click", () => walk && show(walk.k - 1));
+  $("walk-slider").addEventListener("input", (e) => show(Number(e.target.value)));
+  $("walk-close").addEventListener("click", closeWalk);
+}
+
+// For the browser tests: the walk as shown.
+export function currentWalk() {
+  return walk;
+}
