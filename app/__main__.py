@@ -99,6 +99,14 @@ def parser() -> argparse.ArgumentParser:
         help="connections at once per worker; past it new requests get 503 (default: no limit)",
     )
     parser.add_argument(
+        "--lessons",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of lesson files (*.toml, README.md 'Lessons') added to the course; "
+        "repeat for several",
+    )
+    parser.add_argument(
         "--timeout-keep-alive",
         type=_positive(int),
         default=serving.KEEP_ALIVE_SECONDS,
@@ -120,13 +128,26 @@ def settings_environment(args: argparse.Namespace) -> dict[str, str]:
         environment["GH_MAX_SESSIONS"] = str(args.max_sessions)
     if args.idle_seconds is not None:
         environment["GH_IDLE_SECONDS"] = str(args.idle_seconds)
+    if args.lessons:
+        environment["GH_LESSONS_DIR"] = os.pathsep.join(os.path.abspath(d) for d in args.lessons)
     return environment
+
+
+def check_lessons(folders: list[str]) -> None:
+    """Refuse to start, saying which file and why, if a lesson file is broken."""
+    from app.lessons import LessonError, load_course
+
+    try:
+        load_course(tuple(folders))
+    except LessonError as error:
+        raise SystemExit(f"python -m app: the lessons cannot be loaded:\n{error}") from None
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     # Every worker process inherits the environment, so all read the same settings.
     os.environ.update(settings_environment(args))
+    check_lessons(args.lessons)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Gradient Hiker is serving at http://{host}:{args.port}/  (Ctrl+C stops it)")
     uvicorn.run(

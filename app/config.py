@@ -27,6 +27,8 @@ class Settings:
     max_sessions: int
     # A session with no message from its client for this long, and not training, is closed.
     idle_seconds: float
+    # Teachers' folders of lesson files, added to the course after its own lessons.
+    lesson_folders: tuple[str, ...] = ()
 
 
 def load() -> Settings:
@@ -35,6 +37,9 @@ def load() -> Settings:
         frame_ancestors=_words("GH_FRAME_ANCESTORS", "'self'"),
         max_sessions=int(os.environ.get("GH_MAX_SESSIONS", "64")),
         idle_seconds=float(os.environ.get("GH_IDLE_SECONDS", "600")),
+        lesson_folders=tuple(
+            folder for folder in os.environ.get("GH_LESSONS_DIR", "").split(os.pathsep) if folder
+        ),
     )
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import Headers
 
 from app import __version__
-from app.api import compute, descent, live, nets, pages, stability, surfaces
+from app.api import compute, descent, lessons, live, nets, pages, stability, surfaces
 from app.api.edge import BodyLimit, SecurityHeaders, SlowReaderGuard
 from app.api.responses import (
     CompressedStaticFiles,
@@ -97,6 +97,7 @@ app.include_router(stability.router)
 app.include_router(nets.router)
 app.include_router(live.router)
 app.include_router(pages.router)
+app.include_router(lessons.router)
 app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
 app.add_middleware(compute.ClientMiddleware)  # whose turn it is in the compute workers
 # The edge, outermost last: every response (a 413 too) gets the security headers.

@@ -24,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 NAV_LINKS: list[tuple[str, str, str]] = [
     ("surfaces", "/", "Surfaces"),
     ("network", "/network", "Network"),
+    ("lessons", "/lessons", "Lessons"),
 ]
 
 # The bounds the network page checks before asking (the server checks them again).
