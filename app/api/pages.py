@@ -40,6 +40,7 @@ NETWORK_LIMITS = {
     "max_network_work": limits.MAX_NETWORK_WORK,
     "max_optimizer_steps": limits.MAX_OPTIMIZER_STEPS,
     "max_trajectory_values": limits.MAX_TRAJECTORY_VALUES,
+    "max_weight": limits.MAX_DATA_MAGNITUDE,  # |weight| of a network sent back (gradient check, walk)
 }
 
 
