@@ -68,7 +68,7 @@ MAX_BOUNDARY_VALUES = 2_000_000  # recorded epochs × boundary_resolution² in o
 MAX_TRAJECTORY_VALUES = 2_000_000  # landscape: recorded epochs × weights kept for PCA
 MAX_UNIT_RESOLUTION = 48  # the map of what each hidden unit computes (0 = none)
 MAX_UNIT_VALUES = 2_000_000  # recorded epochs × hidden units × unit_resolution² in one response
-MAX_LIVE_UNIT_VALUES = 300_000  # hidden units × unit_resolution² in one live message (≤ 4 a second)
+MAX_UNIT_VALUES_PER_RECORD = 150_000  # hidden units × unit_resolution² (live: ≤ 4 a second)
 MIN_FAN_RATES = 2  # learning rates of one POST /api/train/fan (its work: all runs together)
 MAX_FAN_RATES = 8
 

@@ -562,10 +562,13 @@ def test_unit_maps_are_each_hidden_units_activation_over_the_box(client):
 
 
 def test_unit_maps_are_bounded(client):
-    body = {**SMALL, "network": {"hidden": [64] * 8}, "unit_resolution": 48, "epochs": 10}
-    result = post(client, "/api/train", body, 422)
+    body = {**SMALL, "network": {"hidden": [64] * 8}, "unit_resolution": 18, "epochs": 1}
+    result = post(client, "/api/train", body, 422)  # 512 units × 18² in one record
     assert result["detail"][0]["loc"] == ["body", "unit_resolution"]
-    assert "MAX_UNIT_VALUES" in result["detail"][0]["msg"]
+    assert "MAX_UNIT_VALUES_PER_RECORD" in result["detail"][0]["msg"]
+    body = {**SMALL, "network": {"hidden": [16, 16]}, "unit_resolution": 48, "epochs": 30}
+    result = post(client, "/api/train", body, 422)  # 73,728 values in each of 31 records
+    assert "(MAX_UNIT_VALUES)" in result["detail"][0]["msg"]
     assert error_locs(post(client, "/api/train", {**SMALL, "unit_resolution": 49}, 422)) == [
         ["body", "unit_resolution"]
     ]

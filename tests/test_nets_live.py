@@ -306,4 +306,4 @@ def test_too_many_unit_map_values_for_one_message_is_an_error(client):
         ws.send_json({**START, "network": {"hidden": [64] * 8}, "unit_resolution": 48})
         error = receive(ws)
         assert error["type"] == "error" and error["detail"][0]["loc"] == ["unit_resolution"]
-        assert "MAX_LIVE_UNIT_VALUES" in error["detail"][0]["msg"]
+        assert "MAX_UNIT_VALUES_PER_RECORD" in error["detail"][0]["msg"]

@@ -42,10 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app import config, limits, optim
 from app.api import compute
-from app.api.errors import field_error
 from app.api.net_schemas import TrainRequest, excerpt
+from app.api.responses import encode
 from app.nets.live import LiveSession
-from app.nets.train import Training, training_work, unit_values
+from app.nets.train import Training, training_work
 
 router = APIRouter(tags=["live"])
 logger = logging.getLogger(__name__)
@@ -84,15 +84,7 @@ class StartMessage(TrainRequest):
         pass
 
     def check_unit_values(self) -> None:
-        values = unit_values(self.network.sizes(), self.unit_resolution)
-        if values > limits.MAX_LIVE_UNIT_VALUES:
-            raise field_error(
-                ("unit_resolution",),
-                f"{values} unit map values in a message (hidden units × resolution²) is over "
-                f"the bound of {limits.MAX_LIVE_UNIT_VALUES} (MAX_LIVE_UNIT_VALUES): lower "
-                "the resolution",
-                "work_bound",
-            )
+        self.check_unit_values_per_record()
 
     def work(self) -> int:
         n_train, n_test = self.dataset.sizes()
@@ -313,7 +305,9 @@ def idle_reason(seconds: float) -> str:
 
 
 def dumps(message: dict) -> str:
-    return json.dumps(message, allow_nan=False, separators=(",", ":"))
+    """A message as compact JSON text, by orjson (an epoch message with unit maps holds
+    up to 150,000 numbers: ten times faster than the json module, in the worker)."""
+    return encode(message).decode()
 
 
 def _open_session(message: StartMessage) -> tuple[LiveSession, list[str]]:

@@ -337,7 +337,19 @@ class TrainRequest(BaseModel):
                 "work_bound",
             )
 
+    def check_unit_values_per_record(self) -> None:
+        values = unit_values(self.network.sizes(), self.unit_resolution)
+        if values > limits.MAX_UNIT_VALUES_PER_RECORD:
+            raise field_error(
+                ("unit_resolution",),
+                f"{values} unit map values in one record (hidden units × resolution²) is over "
+                f"the bound of {limits.MAX_UNIT_VALUES_PER_RECORD} (MAX_UNIT_VALUES_PER_RECORD): "
+                "lower the resolution",
+                "work_bound",
+            )
+
     def check_unit_values(self) -> None:
+        self.check_unit_values_per_record()
         per_record = unit_values(self.network.sizes(), self.unit_resolution)
         values = self.runs() * self.settings().recorded_epochs() * per_record
         if values > limits.MAX_UNIT_VALUES:
