@@ -433,6 +433,10 @@ def test_openapi_documents_every_network_endpoint(client):
                  "/api/train/fan", "/api/network/gradients", "/api/network/gradients/scaling",
                  "/api/network/backprop", "/api/network/landscape"]:  # fmt: skip
         assert path in paths
+    for path in ["/api/train/fan", "/api/network/backprop", "/api/network/gradients/scaling"]:
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]
+        example = next(iter(body["examples"].values()))["value"]
+        assert client.post(path, json=example).status_code == 200, path
 
 
 # --- a stable split ------------------------------------------------------------------------
