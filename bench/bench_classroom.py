@@ -501,6 +501,10 @@ async def classroom(
     return lag
 
 
+def load_average() -> str:
+    return " ".join(f"{load:.1f}" for load in os.getloadavg()) + " (1, 5, 15 min)"
+
+
 def tree_state() -> str:
     def git(*args: str) -> str:
         result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
@@ -565,6 +569,7 @@ def main() -> int:
     with running_server() as url:
         print(f"{args.learners} learners for {args.seconds:g} s against {url}")
         print(f"tree: {tree_state()}")
+        print(f"machine load before: {load_average()} (other programs share the cores)")
         with httpx.Client(base_url=url, timeout=60) as http:
             catalogue = http.get("/api/surfaces").json()
         assets = crawl_assets(url)
@@ -582,6 +587,7 @@ def main() -> int:
         prober.join()
         memory.stopped.set()
         memory.join()
+        print(f"machine load after: {load_average()}")
     return 0 if report(args, tally, probes, memory, lag) else 1
 
 
