@@ -19,6 +19,7 @@ import functools
 import logging
 import socket
 import struct
+import traceback
 from collections import deque
 
 import anyio
@@ -201,7 +202,14 @@ class SlowReaderGuard:
                 _abort_connection(receive)
                 raise SlowReader(f"a client read nothing of its response for {seconds:g} s")
 
-        await self.app(scope, receive, send_or_drop)
+        try:
+            await self.app(scope, receive, send_or_drop)
+        except BaseException as error:
+            if _slow_reader_in(error) is not None:
+                # The frames the exception went through hold the response's body (tens of
+                # MB); its traceback would keep them until the garbage collector runs.
+                _clear_frames(error)
+            raise
 
 
 def _abort_connection(receive: Receive) -> None:
@@ -232,6 +240,12 @@ def _slow_reader_in(error: BaseException | None) -> SlowReader | None:
             if (found := _slow_reader_in(inner)) is not None:
                 return found
     return None
+
+
+def _clear_frames(error: BaseException) -> None:
+    traceback.clear_frames(error.__traceback__)
+    for inner in getattr(error, "exceptions", ()):
+        _clear_frames(inner)
 
 
 class _SlowReaderLog(logging.Filter):
