@@ -43,7 +43,8 @@ class OptimizerInfo:
     description: str
     hyperparameters: dict[str, Hyperparameter]
     init: Callable[[np.ndarray, dict], dict]
-    update: Callable[[np.ndarray, np.ndarray, dict, dict], None]
+    # update(param, grad, state, hyperparameters, scratch): param and state in place
+    update: Callable[[np.ndarray, np.ndarray, dict, dict, dict], None]
     # Hyperparameters whose value picks a branch of the algorithm (torch tests
     # `if momentum != 0`): runs batched together must agree on these.
     switches: tuple[str, ...] = ()
@@ -59,7 +60,33 @@ class OptimizerSpecError(ValueError):
 
 
 def _any_nonzero(value) -> bool:
+    """Whether a hyperparameter (a number, or a row of per-run values) is nonzero anywhere."""
+    if isinstance(value, float):  # the usual case, tested every step: keep it quick
+        return value != 0
     return bool(np.any(value != 0))
+
+
+# Every update below is written in place, into the optimizer's state and scratch arrays
+# (``work``: a dict of buffers shaped like the parameter, kept from step to step), with
+# the operations of torch's formula in torch's order: each out= call rounds exactly as
+# the expression it replaces, so the numbers are those of the plain expressions. A
+# hiker's step costs ~50 flops, so the per-call cost of numpy is all there is to save.
+
+
+def _buffer(work: dict, name: str, like: np.ndarray) -> np.ndarray:
+    """The scratch array ``name``, shaped like the parameter ``like``."""
+    buffer = work.get(name)
+    if buffer is None:
+        buffer = work[name] = np.empty_like(like)
+    return buffer
+
+
+def _plus_scaled(grad: np.ndarray, scale, param: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``grad + scale * param`` (coupled weight decay) into ``out``; the caller's gradient
+    is never written (the descent records it)."""
+    np.multiply(param, scale, out=out)
+    out += grad
+    return out
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight) -> np.ndarray:
@@ -74,6 +101,20 @@ def _lerp(start: np.ndarray, end: np.ndarray, weight) -> np.ndarray:
     )
 
 
+def _lerp_into(start: np.ndarray, end: np.ndarray, weight, scratch: np.ndarray) -> None:
+    """``start ← _lerp(start, end, weight)`` in place."""
+    if not isinstance(weight, float):  # a row of per-run weights
+        start[...] = _lerp(start, end, weight)
+        return
+    np.subtract(end, start, out=scratch)
+    if abs(weight) < 0.5:
+        scratch *= weight
+        start += scratch
+    else:
+        scratch *= 1 - weight
+        np.subtract(end, scratch, out=start)
+
+
 # --- SGD ---------------------------------------------------------------------
 
 
@@ -81,7 +122,7 @@ def _sgd_init(param: np.ndarray, h: dict) -> dict:
     return {"momentum_buffer": None}
 
 
-def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ                          (weight_decay λ ≠ 0)
     b ← g on the first step, else μb + (1 − τ)g      (momentum μ ≠ 0, dampening τ)
@@ -90,16 +131,22 @@ def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> No
     """
     weight_decay, momentum, lr = h["weight_decay"], h["momentum"], h["lr"]
     if _any_nonzero(weight_decay):
-        grad = grad + weight_decay * param
+        grad = _plus_scaled(grad, weight_decay, param, _buffer(work, "grad", param))
+    scratch = _buffer(work, "scratch", param)
     if _any_nonzero(momentum):
         buf = state["momentum_buffer"]
         if buf is None:
             buf = state["momentum_buffer"] = grad.copy()
         else:
             buf *= momentum
-            buf += (1 - h["dampening"]) * grad
-        grad = grad + momentum * buf if h["nesterov"] else buf
-    param -= lr * grad
+            np.multiply(grad, 1 - h["dampening"], out=scratch)
+            buf += scratch
+        if h["nesterov"]:
+            grad = _plus_scaled(grad, momentum, buf, _buffer(work, "nesterov", param))
+        else:
+            grad = buf
+    np.multiply(grad, lr, out=scratch)
+    param -= scratch
 
 
 # --- Adagrad -----------------------------------------------------------------
@@ -109,7 +156,7 @@ def _adagrad_init(param: np.ndarray, h: dict) -> dict:
     return {"step": 0.0, "sum": np.full_like(param, h["initial_accumulator_value"])}
 
 
-def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ;  γ̃ ← γ / (1 + (t − 1)η)
     sum ← sum + g²
@@ -118,12 +165,17 @@ def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -
     state["step"] += 1
     step = state["step"]
     if _any_nonzero(h["weight_decay"]):
-        grad = grad + h["weight_decay"] * param
+        grad = _plus_scaled(grad, h["weight_decay"], param, _buffer(work, "grad", param))
     clr = h["lr"] / (1 + (step - 1) * h["lr_decay"])
     state_sum = state["sum"]
-    state_sum += grad * grad
-    std = np.sqrt(state_sum) + h["eps"]
-    param -= clr * (grad / std)
+    scratch = _buffer(work, "scratch", param)
+    np.multiply(grad, grad, out=scratch)
+    state_sum += scratch
+    np.sqrt(state_sum, out=scratch)  # std = √sum + ε
+    scratch += h["eps"]
+    np.divide(grad, scratch, out=scratch)
+    scratch *= clr
+    param -= scratch
 
 
 # --- RMSprop -----------------------------------------------------------------
@@ -133,7 +185,7 @@ def _rmsprop_init(param: np.ndarray, h: dict) -> dict:
     return {"step": 0.0, "square_avg": np.zeros_like(param)}
 
 
-def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -> None:
+def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ
     v ← αv + (1 − α)g²
@@ -144,24 +196,31 @@ def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict) -
     state["step"] += 1
     alpha = h["alpha"]
     if _any_nonzero(h["weight_decay"]):
-        grad = grad + h["weight_decay"] * param
+        grad = _plus_scaled(grad, h["weight_decay"], param, _buffer(work, "grad", param))
+    scratch, avg = _buffer(work, "scratch", param), _buffer(work, "avg", param)
     square_avg = state["square_avg"]
     square_avg *= alpha
-    square_avg += (1 - alpha) * grad * grad
+    np.multiply(grad, 1 - alpha, out=scratch)
+    scratch *= grad
+    square_avg += scratch
     if h["centered"]:
-        grad_avg = state.get("grad_avg", np.zeros_like(param))
-        grad_avg = state["grad_avg"] = _lerp(grad_avg, grad, 1 - alpha)
-        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
+        _lerp_into(grad_avg, grad, 1 - alpha, scratch)
+        np.multiply(grad_avg, grad_avg, out=avg)
+        np.subtract(square_avg, avg, out=avg)
+        np.sqrt(avg, out=avg)
     else:
-        avg = np.sqrt(square_avg)
+        np.sqrt(square_avg, out=avg)
     avg += h["eps"]
+    np.divide(grad, avg, out=scratch)  # g / (√ṽ + ε)
     if _any_nonzero(h["momentum"]):
         buf = state.setdefault("momentum_buffer", np.zeros_like(param))
         buf *= h["momentum"]
-        buf += grad / avg
-        param -= h["lr"] * buf
+        buf += scratch
+        np.multiply(buf, h["lr"], out=scratch)
     else:
-        param -= h["lr"] * (grad / avg)
+        scratch *= h["lr"]
+    param -= scratch
 
 
 # --- Adam and AdamW ----------------------------------------------------------
@@ -171,7 +230,27 @@ def _adam_init(param: np.ndarray, h: dict) -> dict:
     return {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
 
 
-def _adam_family_update(param, grad, state, h, decoupled_weight_decay: bool) -> None:
+def _bias_corrections(beta1, beta2, step: float, work: dict) -> tuple:
+    """1 − β₁ᵗ and √(1 − β₂ᵗ) as torch computes them: with Python floats (libm's pow).
+
+    For rows of per-run betas, each distinct value is raised the same way: numpy's
+    power would take shortcuts (β² as β·β, √ for the power 0.5) or its own pow, which
+    differ from libm's in the last digit, and a run in a batch must follow the path it
+    follows alone. A grid of runs has few distinct betas; they are found once.
+    """
+    if isinstance(beta1, float) and isinstance(beta2, float):
+        return 1 - beta1**step, (1 - beta2**step) ** 0.5
+    cached = work.get("distinct_betas")
+    if cached is None or cached[0] is not beta1 or cached[1] is not beta2:
+        pairs = np.broadcast_arrays(np.asarray(beta1), np.asarray(beta2))
+        distinct, where = np.unique(np.stack(pairs).reshape(2, -1), axis=1, return_inverse=True)
+        cached = work["distinct_betas"] = (beta1, beta2, distinct.T.tolist(), where, pairs[0].shape)
+    _, _, distinct, where, shape = cached
+    values = np.array([(1 - b1**step, (1 - b2**step) ** 0.5) for b1, b2 in distinct])
+    return values[where, 0].reshape(shape), values[where, 1].reshape(shape)
+
+
+def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: bool) -> None:
     """
     g ← g + λθ            (Adam)      θ ← θ(1 − γλ)      (AdamW)
     m ← lerp(m, g, 1 − β₁);   v ← β₂v + (1 − β₂)g²
@@ -186,30 +265,35 @@ def _adam_family_update(param, grad, state, h, decoupled_weight_decay: bool) -> 
         if decoupled_weight_decay:
             param *= 1 - lr * weight_decay
         else:
-            grad = grad + weight_decay * param
-    exp_avg = state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
-    exp_avg_sq = state["exp_avg_sq"]
+            grad = _plus_scaled(grad, weight_decay, param, _buffer(work, "grad", param))
+    scratch, denom = _buffer(work, "scratch", param), _buffer(work, "denom", param)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    _lerp_into(exp_avg, grad, 1 - beta1, scratch)
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * grad * grad
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
+    np.multiply(grad, 1 - beta2, out=scratch)
+    scratch *= grad
+    exp_avg_sq += scratch
+    bias_correction1, bias_correction2_sqrt = _bias_corrections(beta1, beta2, step, work)
     step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
     if h["amsgrad"]:
         max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
+        np.sqrt(max_exp_avg_sq, out=denom)
     else:
-        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-    param -= step_size * (exp_avg / denom)
+        np.sqrt(exp_avg_sq, out=denom)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.divide(exp_avg, denom, out=denom)
+    denom *= step_size
+    param -= denom
 
 
-def _adam_update(param, grad, state, h) -> None:
-    _adam_family_update(param, grad, state, h, decoupled_weight_decay=False)
+def _adam_update(param, grad, state, h, work) -> None:
+    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=False)
 
 
-def _adamw_update(param, grad, state, h) -> None:
-    _adam_family_update(param, grad, state, h, decoupled_weight_decay=True)
+def _adamw_update(param, grad, state, h, work) -> None:
+    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=True)
 
 
 # --- The catalogue -----------------------------------------------------------
@@ -453,10 +537,20 @@ class Optimizer:
         self.info = OPTIMIZERS[name]
         self.hyper = hyper
         self.state = [self.info.init(p, hyper) for p in params]
+        # Each parameter's scratch arrays, reused by every step (apart from ``state``,
+        # which holds torch's names only).
+        self._work: list[dict[str, np.ndarray]] = [{} for _ in params]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        for param, grad, state in zip(params, grads, self.state, strict=True):
-            self.info.update(param, grad, state, self.hyper)
+        """One step: each parameter updated in place (its gradient is only read)."""
+        update, hyper = self.info.update, self.hyper
+        for param, grad, state, work in zip(params, grads, self.state, self._work, strict=True):
+            update(param, grad, state, hyper, work)
+
+    def step_array(self, param: np.ndarray, grad: np.ndarray) -> None:
+        """``step([param], [grad])`` for an optimizer of one parameter (a descent's hikers),
+        without the lists: a descent calls it every step."""
+        self.info.update(param, grad, self.state[0], self.hyper, self._work[0])
 
     def select_columns(self, keep: np.ndarray) -> None:
         """Keep only some columns of every (2, runs) parameter, with their state and
@@ -465,6 +559,7 @@ class Optimizer:
             for name, value in state.items():
                 if isinstance(value, np.ndarray):
                     state[name] = value[:, keep]
+        self._work = [{} for _ in self.state]
         self.hyper = {
             name: _select(value, keep)
             if not isinstance(value, tuple)

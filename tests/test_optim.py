@@ -116,14 +116,17 @@ def test_optimizer_on_network_shaped_parameters_matches_torch(torch, name, given
 
 
 def test_batched_runs_equal_single_runs():
-    """64 hikers in one array, each with its own learning rate and optimizer, follow
-    exactly the paths they follow alone."""
+    """Hikers in one array, each with its own hyperparameters and optimizer (every case
+    twice: per-run rows of learning rates, betas, momenta…), follow exactly the paths
+    they follow alone."""
     surface = from_catalogue("himmelblau")
     rng = np.random.default_rng(0)
     runs = []
-    for i in range(12):
+    for i in range(2 * len(CASES)):
         name, given = CASES[i % len(CASES)]
         hyper = optim.resolve(name, {**given, "lr": given["lr"] * (1 + i / 7)})
+        if i >= len(CASES) and "betas" in hyper:
+            hyper["betas"] = (0.85, 0.995)
         runs.append(((name, hyper), rng.uniform(-4, 4, 2)))
     starts = np.array([start for _, start in runs])
     together = collect(Descent(surface, starts, [choice for choice, _ in runs], 200, 1e-8))
@@ -144,6 +147,19 @@ def test_compacting_ended_hikers_changes_nothing():
         (expected,) = collect(alone)
         np.testing.assert_array_equal(path, expected)
         assert (status, steps) == (alone.status[0], alone.steps[0])
+
+
+@pytest.mark.parametrize(("name", "given"), CASES)
+def test_a_step_never_writes_the_gradient(name, given):
+    """The descent hands the optimizer the gradients it records: they must stay as they are."""
+    hyper = optim.resolve(name, {**given, "weight_decay": 0.1})
+    params = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]])
+    optimizer = optim.Optimizer(name, hyper, [params])
+    for _ in range(3):
+        grad = np.cos(params)
+        recorded = grad.copy()
+        optimizer.step([params], [grad])
+        np.testing.assert_array_equal(grad, recorded)
 
 
 def test_defaults_are_torch_defaults(torch):
