@@ -17,6 +17,15 @@ A descent that records its paths also judges every run as it ends (its
 reached, see app/verdicts.py): the loop keeps the last few recorded points of
 each run across chunks, which is all a verdict needs, so a stream's verdicts are
 the batch's.
+
+A hiker's step is ~50 flops, so the loop's cost is numpy's cost per call: the
+steps of a block (up to ``MAX_BLOCK_ROWS``) are taken with as few calls as the
+arithmetic needs, each point written straight into the block, and who ended is
+read off the whole block afterwards with a handful of calls. An ended hiker's
+column is stepped on to the end of its block (every column's arithmetic is its
+own, so this changes nobody's numbers), and runs end at the same steps, judged in
+the same groups, as when every step is checked: blocks, like chunks, change no
+number.
 """
 
 from __future__ import annotations
@@ -35,6 +44,18 @@ CONVERGED, DIVERGED, MAX_STEPS, WALKING = "converged", "diverged", "max_steps", 
 
 # Columns of a recorded point.
 FIELDS = ("x", "y", "z", "grad_x", "grad_y")
+
+# Steps taken between two looks at who ended: at most MAX_BLOCK_ROWS (a block ends
+# at most that many steps late, wasted once every run has ended), and at most
+# BLOCK_POINTS points (so a grid of hikers not recorded needs little memory).
+MAX_BLOCK_ROWS = 32
+BLOCK_POINTS = 16_384
+
+# How chunks are cut (see Descent.chunks): a small first one for a stream to show at
+# once, then about CHUNK_SECONDS of computation each, at most MAX_CHUNK_STEPS steps.
+FIRST_CHUNK_STEPS = 16
+CHUNK_SECONDS = 0.05
+MAX_CHUNK_STEPS = 4096
 
 
 OptimizerChoice = tuple[str, dict[str, Any]]  # (name, resolved hyperparameters)
@@ -80,7 +101,8 @@ class Descent:
         self.max_steps = max_steps
         self.tolerance = tolerance
         self.noise = gradient_noise
-        self.rng = np.random.default_rng(seed)
+        # Only noise draws from it (seeding one costs ~0.2 ms, a tenth of a small descent).
+        self.rng = np.random.default_rng(seed) if gradient_noise else None
         self.count = count = len(starts)
         # Row 0 holds every hiker's x, row 1 every y: contiguous rows are fast.
         self.positions = np.array(starts, dtype=float).reshape(count, 2).T.copy()
@@ -95,15 +117,15 @@ class Descent:
         # diverging run's path ends) and the runs ended in the current chunk.
         self._runs = np.arange(count)
         self._active = np.ones(count, dtype=bool)
-        self._previous: tuple = ()
         self._ended: list[int] = []
-        # When judging (recording): the last recorded points before the current
-        # chunk, (≤ WINDOW + 1, FIELDS, runs), for runs that end early in a chunk.
+        # When recording: the last recorded points before the current chunk,
+        # (≤ WINDOW + 1, FIELDS, runs), for runs that end early in a chunk.
         self._judging = False
         self._tail = np.empty((0, len(FIELDS), count))
-        # When judging without recording (stability maps): the last WINDOW + 1 points of
-        # each live column, a ring indexed by step, compacted with the columns.
-        self._recent: np.ndarray | None = None
+        # When not recording (grids of hikers): the last points of each live column,
+        # a ring indexed by step (the blocks are written into it), compacted with the
+        # columns: WINDOW + 1 points when judging, else the block and the point before.
+        self._ring: np.ndarray | None = None
         if isinstance(optimizers, tuple):
             name, hyper = optimizers
             self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
@@ -129,36 +151,112 @@ class Descent:
                 result.append((np.array(indices), params, optim.Optimizer(name, hyper, [params])))
         return result
 
+    @property
+    def finished(self) -> bool:
+        """Whether every run has ended."""
+        return not self._active.any()
+
     def _step(self, gradients: np.ndarray) -> None:
-        """One optimizer step for every live column."""
+        """One optimizer step for every live column (``gradients`` is only read)."""
         if self.noise:
-            gradients += self.noise * self.rng.standard_normal(gradients.shape)
+            gradients = gradients + self.noise * self.rng.standard_normal(gradients.shape)
         for indices, params, optimizer in self._groups:
             if indices is None:
-                optimizer.step([params], [gradients])
+                optimizer.step_array(params, gradients)
             else:
-                optimizer.step([params], [gradients[:, indices]])
+                optimizer.step_array(params, gradients[:, indices])
                 self.positions[:, indices] = params
 
-    def _end(
-        self, mask: np.ndarray, status: str, steps: int, point: tuple, chunk: Chunk, row: int
-    ) -> None:
-        """End the live columns in ``mask``; ``point`` (FIELDS arrays) holds their finals.
+    def _walk(self, step: int, points: np.ndarray) -> None:
+        """Fill ``points`` (rows, FIELDS, columns) with every column's point after
+        ``step``, ``step + 1``, … steps, taking an optimizer step after each point but
+        the descent's last."""
+        evaluate = self.surface.formula.raw_value_and_gradient
+        advance, positions = self._step, self.positions
+        x, y = positions
+        last = self.max_steps - step  # the row of the descent's last point, if in this block
+        for row, point in enumerate(points):
+            point[:2] = positions
+            point[2], point[3], point[4] = evaluate(x, y)
+            if row != last:
+                advance(point[3:])
 
-        ``row`` is the chunk row of the current step (for a run's last points).
+    def _converged(self, grad_x: np.ndarray, grad_y: np.ndarray) -> np.ndarray:
+        """|∇f| ≤ tolerance, for the live columns (rows of steps × columns). np.hypot is
+        slow (~10 ns a value), so it is computed only where neither component exceeds
+        the tolerance (elsewhere |∇f| exceeds it too) on a column still walking (a
+        hiker that converged stays near the minimum until its column is dropped)."""
+        tolerance = self.tolerance
+        near = np.abs(grad_x) <= tolerance
+        near &= np.abs(grad_y) <= tolerance
+        near &= self._active
+        if near.any():
+            near[near] = np.hypot(grad_x[near], grad_y[near]) <= tolerance
+        return near
+
+    def _settle(self, step: int, points: np.ndarray, chunk: Chunk, row: int) -> None:
+        """End the live runs that stopped at one of ``points`` (the block just walked:
+        steps ``step`` … and chunk rows ``row`` …), each at its first point that
+        diverged (f, ∇f or the position not finite, or outside the box: its path ends at
+        the point before) or converged, and every other one at the descent's last point.
         """
-        runs = self._runs[mask]
+        good = self.surface.in_divergence_box(points[:, 0], points[:, 1])
+        good &= np.isfinite(points[:, 2:]).all(axis=1)
+        stops = ~good
+        if self.tolerance > 0:
+            stops |= self._converged(points[:, 3], points[:, 4])
+        stopping = stops.any(axis=0)
+        stopping &= self._active
+        last = len(points) - 1 if step + len(points) - 1 == self.max_steps else None
+        if last is None and not stopping.any():
+            return
+        columns = np.flatnonzero(stopping)
+        first_stops = stops[:, columns].argmax(axis=0)
+        # Runs that stop at the same step end together, as when every step is checked.
+        for at in np.unique(first_stops).tolist():
+            here = columns[first_stops == at]
+            diverged, converged = here[~good[at, here]], here[good[at, here]]
+            if diverged.size:
+                if step + at == 0:  # a start that is not finite: no point to show
+                    finals = np.full((diverged.size, len(FIELDS)), np.nan)
+                    self._end(diverged, DIVERGED, 0, finals, chunk, row)
+                else:
+                    before = self._recent(diverged, step + at - 1, 1, chunk)[0].T
+                    self._end(diverged, DIVERGED, step + at - 1, before, chunk, row + at)
+            if converged.size:
+                finals = points[at][:, converged].T
+                self._end(converged, CONVERGED, step + at, finals, chunk, row + at + 1)
+        if last is not None:
+            walking = np.flatnonzero(self._active)
+            if walking.size:
+                finals = points[last][:, walking].T
+                self._end(walking, MAX_STEPS, self.max_steps, finals, chunk, row + last + 1)
+
+    def _end(
+        self,
+        columns: np.ndarray,
+        status: str,
+        steps: int,
+        finals: np.ndarray,
+        chunk: Chunk,
+        counted: int,
+    ) -> None:
+        """End the live ``columns``, all after ``steps`` steps, with ``status``.
+
+        ``finals`` (columns, FIELDS) are their final points; ``counted`` is how many of
+        their points this chunk holds.
+        """
+        runs = self._runs[columns]
+        self._active[columns] = False
+        chunk.counts[runs] = counted
         self.status[runs] = status
         self.steps[runs] = steps
-        self.final[runs] = np.stack([values[mask] for values in point], axis=1)
+        self.final[runs] = finals
         self._ended.extend(runs.tolist())
         if self._judging:
-            if status != MAX_STEPS:
-                window = None
-            elif self._recent is not None:
-                window = self._recent_points(mask, steps)
-            else:
-                window = self._last_points(chunk, row, runs)
+            window = None
+            if status == MAX_STEPS:
+                window = self._recent(columns, steps, verdicts.WINDOW + 1, chunk)
             verdict, eigenvalues = verdicts.judge(
                 self.surface, status, self.final[runs], window, self.tolerance
             )
@@ -170,20 +268,18 @@ class Descent:
                 for run, minimum in zip(runs.tolist(), nearest, strict=True):
                     self.nearest[run] = minimum
 
-    def _last_points(self, chunk: Chunk, row: int, runs: np.ndarray) -> np.ndarray:
-        """The last WINDOW + 1 recorded points of ``runs``, up to this chunk's ``row``."""
-        recent = chunk.points[max(0, row - verdicts.WINDOW) : row + 1, :, runs]
-        missing = verdicts.WINDOW + 1 - len(recent)
-        if missing > 0 and len(self._tail):
-            recent = np.concatenate([self._tail[-missing:, :, runs], recent])
+    def _recent(self, columns: np.ndarray, last_step: int, count: int, chunk: Chunk) -> np.ndarray:
+        """The points of ``columns`` after ``last_step - count + 1`` … ``last_step`` steps
+        (from step 0 on), oldest first: (points, FIELDS, columns)."""
+        first_step = max(0, last_step - count + 1)
+        if self._ring is not None:
+            steps = np.arange(first_step, last_step + 1) % len(self._ring)
+            return self._ring[steps][:, :, columns]
+        start, stop = first_step - chunk.from_step, last_step + 1 - chunk.from_step
+        recent = chunk.points[max(0, start) : stop, :, columns]
+        if start < 0:  # the first of them were recorded in earlier chunks
+            recent = np.concatenate([self._tail[start:, :, columns], recent])
         return recent
-
-    def _recent_points(self, mask: np.ndarray, step: int) -> np.ndarray:
-        """The last WINDOW + 1 points of the live columns in ``mask``, up to ``step``, from
-        the ring (judging without recording)."""
-        size = len(self._recent)
-        order = np.arange(max(0, step + 1 - size), step + 1) % size
-        return self._recent[order][:, :, mask]
 
     def _keep_tail(self, points: np.ndarray) -> None:
         """Remember the last WINDOW + 1 points recorded so far (after each chunk)."""
@@ -191,41 +287,6 @@ class Descent:
         if len(points) < keep:
             points = np.concatenate([self._tail, points])
         self._tail = points[-keep:].copy()
-
-    def _visit(self, step: int, chunk: Chunk, row: int) -> None:
-        """Evaluate every live hiker after ``step`` steps, record it, end the runs that stop."""
-        x, y = self.positions
-        z, grad_x, grad_y = self.surface.formula.raw_value_and_gradient(x, y)
-        point = (x.copy(), y.copy(), z, grad_x, grad_y)
-        if chunk.points is not None:  # recording hikers are never compacted: column r is run r
-            chunk.points[row] = point
-        elif self._recent is not None:
-            self._recent[step % len(self._recent)] = point
-        active = self._active
-        # Diverged: f or ∇f not finite, or outside the box (NaN positions too). The
-        # path ends at the previous point.
-        good = self.surface.in_divergence_box(x, y)
-        good &= np.isfinite(z) & np.isfinite(grad_x) & np.isfinite(grad_y)
-        diverged = active & ~good
-        if diverged.any():
-            active &= good
-            chunk.counts[self._runs[diverged]] = row
-            if step == 0:  # a start that is not finite: no point to show
-                nowhere = (np.full(len(x), np.nan),) * len(FIELDS)
-                self._end(diverged, DIVERGED, 0, nowhere, chunk, row)
-            else:
-                self._end(diverged, DIVERGED, step - 1, self._previous, chunk, row)
-        if self.tolerance > 0:
-            converged = active & (np.hypot(grad_x, grad_y) <= self.tolerance)
-            if converged.any():
-                active &= ~converged
-                chunk.counts[self._runs[converged]] = row + 1
-                self._end(converged, CONVERGED, step, point, chunk, row)
-        if step == self.max_steps and active.any():
-            chunk.counts[self._runs[active]] = row + 1
-            self._end(active.copy(), MAX_STEPS, step, point, chunk, row)
-            active[:] = False
-        self._previous = point
 
     def _compact(self) -> None:
         """Drop the columns of ended hikers so later steps skip them.
@@ -239,31 +300,40 @@ class Descent:
         optimizer.select_columns(keep)
         self._groups = [(None, self.positions, optimizer)]
         self._runs, self._active = self._runs[keep], self._active[keep]
-        self._previous = tuple(values[keep] for values in self._previous)
-        if self._recent is not None:
-            self._recent = self._recent[:, :, keep]
+        self._ring = self._ring[:, :, keep]
+
+    def _block(self, step: int, size: int, chunk: Chunk, row: int) -> np.ndarray:
+        """Where the next block of at most ``size`` points goes: the chunk's rows when
+        recording, else the ring's (a block never wraps round it)."""
+        if self._ring is None:
+            return chunk.points[row : row + size]
+        at = step % len(self._ring)
+        return self._ring[at : at + min(size, len(self._ring) - at)]
 
     def chunks(
         self,
         record: bool = True,
         judge: bool | None = None,
-        first_chunk_steps: int = 16,
-        chunk_seconds: float = 0.05,
-        max_chunk_steps: int = 4096,
+        first_chunk_steps: int = FIRST_CHUNK_STEPS,
+        chunk_seconds: float = CHUNK_SECONDS,
+        max_chunk_steps: int = MAX_CHUNK_STEPS,
     ) -> Iterator[Chunk]:
         """Advance every run together, yielding chunks of points as they are computed.
 
         The first chunk is small so a streaming client sees the hikers move at
-        once; later ones hold about ``chunk_seconds`` of computation. Chunking
-        never changes the numbers, only when they are handed out.
+        once; every chunk holds at most about ``chunk_seconds`` of computation (at
+        least one block). Chunking never changes the numbers, only when they are
+        handed out.
 
         ``judge`` (by default: when recording) gives every run its verdict; without
         recording, the loop keeps only each live hiker's last WINDOW + 1 points for it.
         """
         compact = not record and len(self._groups) == 1 and not self.noise
         self._judging = record if judge is None else judge
-        if self._judging and not record:
-            self._recent = np.full((verdicts.WINDOW + 1, len(FIELDS), len(self._runs)), np.nan)
+        block_rows = max(1, min(MAX_BLOCK_ROWS, BLOCK_POINTS // len(self._runs)))
+        if not record:
+            history = verdicts.WINDOW + 1 if self._judging else 1
+            self._ring = np.empty((history + block_rows, len(FIELDS), len(self._runs)))
         step, limit = 0, first_chunk_steps
         while self._active.any():
             rows = min(limit, self.max_steps - step + 1)
@@ -273,25 +343,22 @@ class Descent:
             chunk = Chunk(step, points, counts, [])
             self._ended = chunk.ended
             started = time.perf_counter()
+            row = 0
             with np.errstate(all="ignore"):  # non-finite values are expected here
-                for row in range(rows):
-                    self._visit(step, chunk, row)
-                    if not self._active.any():
-                        break
+                while row < rows and self._active.any():
                     if compact and 2 * self._active.sum() < len(self._active):
                         self._compact()
-                    self._step(np.stack([self._previous[3], self._previous[4]]))
-                    step += 1
-                    if (
-                        row + 1 >= first_chunk_steps
-                        and time.perf_counter() - started > chunk_seconds
-                    ):
+                    block = self._block(step, min(block_rows, rows - row), chunk, row)
+                    self._walk(step, block)
+                    self._settle(step, block, chunk, row)
+                    step += len(block)
+                    row += len(block)
+                    if time.perf_counter() - started > chunk_seconds:
                         break
-            recorded = row + 1
             if record:
-                chunk.points = points[:recorded]
+                chunk.points = points[:row]
                 self._keep_tail(chunk.points)
-            np.minimum(counts, recorded, out=counts)
+            np.minimum(counts, row, out=counts)
             chunk.ended.sort()
             yield chunk
             limit = max_chunk_steps

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app import descent as descent_module
 from app import optim
 from app.descent import Descent, collect
 from app.surfaces import from_catalogue
@@ -160,6 +161,64 @@ def test_a_step_never_writes_the_gradient(name, given):
         recorded = grad.copy()
         optimizer.step([params], [grad])
         np.testing.assert_array_equal(grad, recorded)
+
+
+def _outcome(descent: Descent, paths) -> dict:
+    """Everything a descent says about its runs."""
+    return {
+        "paths": paths,
+        "status": descent.status.tolist(),
+        "steps": descent.steps.tolist(),
+        "final": descent.final,
+        "verdict": descent.verdict.tolist(),
+        "hessian_eigenvalues": descent.hessian_eigenvalues,
+        "nearest": descent.nearest,
+    }
+
+
+def _assert_same_outcome(a: dict, b: dict) -> None:
+    for path_a, path_b in zip(a.pop("paths") or [], b.pop("paths") or [], strict=True):
+        np.testing.assert_array_equal(path_a, path_b)
+    np.testing.assert_array_equal(a.pop("final"), b.pop("final"))  # NaN where unknown
+    np.testing.assert_array_equal(a.pop("hessian_eigenvalues"), b.pop("hessian_eigenvalues"))
+    assert a == b
+
+
+@pytest.mark.parametrize("record", [True, False])
+@pytest.mark.parametrize("block_rows", [1, 3, 32])
+def test_blocks_change_no_number(monkeypatch, record, block_rows):
+    """The loop looks at who ended once per block of steps; however long the blocks, runs
+    that diverge, converge or run out of steps at different steps within one block end
+    where they end when every step is looked at, judged alike."""
+    surface = from_catalogue("himmelblau")
+    # (start, learning rate) → how the run ends with tolerance 1e-3 in 150 steps.
+    runs = [
+        ([0.5, -1.5], 0.01),  # converged after 34 steps
+        ([-1.0, 0.3], 0.01),  # converged after 16 steps
+        ([-1.0, 0.3], 0.015),  # converged after 10 steps
+        ([-4.0, 4.0], 0.01),  # converged after 11 steps
+        ([1.5, 1.0], 0.2),  # diverged after 1 step
+        ([0.5, -1.5], 0.2),  # diverged after 2 steps
+        ([np.nan, 0.0], 0.01),  # a start that is not finite: diverged at once
+        ([1.5, 1.0], 0.001),  # out of steps, crawling
+        ([0.5, -1.5], 0.02),  # out of steps, bouncing
+    ]
+    starts = np.array([start for start, _ in runs])
+    choices = [("sgd", optim.resolve("sgd", {"lr": lr})) for _, lr in runs]
+
+    def run(rows: int) -> dict:
+        monkeypatch.setattr(descent_module, "MAX_BLOCK_ROWS", rows)
+        descent = Descent(surface, starts, choices, 150, 1e-3)
+        if not record:  # a grid of runs judged without their paths (stability maps)
+            for _ in descent.chunks(record=False, judge=True, first_chunk_steps=5):
+                pass
+            return _outcome(descent, None)
+        return _outcome(descent, collect(descent))
+
+    every_step, blocks = run(1), run(block_rows)
+    assert every_step["steps"] == [34, 16, 10, 11, 1, 2, 0, 150, 150]
+    assert every_step["verdict"][-2:] == ["crawling", "oscillating"]
+    _assert_same_outcome(every_step, blocks)
 
 
 def test_defaults_are_torch_defaults(torch):
