@@ -88,11 +88,12 @@ async def check_surface(surface: Annotated[Any, Body(embed=True)]) -> dict:
         ]
         return {"ok": False, "detail": jsonable_encoder(detail, custom_encoder={Exception: str})}
     try:
-        await resolve_surface(request.surface)
+        surface = await resolve_surface(request.surface)
     except RequestValidationError as error:
         detail = [
             {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"], "ctx": e.get("ctx")}
             for e in error.errors()
         ]
         return {"ok": False, "detail": jsonable_encoder(detail)}
-    return {"ok": True, "detail": []}
+    # the minima found on its domain, so the page marks them (★ global, ◇ local)
+    return {"ok": True, "detail": [], "minima": [m.as_json() for m in surface.minima]}

@@ -111,7 +111,8 @@ export const api = {
   evaluate: (surface, points, signal) => postJSON("/api/evaluate", { surface, points }, signal),
   basins: (body, signal) => postJSON("/api/basins", body, signal),
   /**
-   * Check a typed surface (formula and ranges) with the API's own validation.
+   * Check a typed surface (formula and ranges) with the API's own validation,
+   * and get the minima the server finds on its domain.
    * The page's helper answers 200 with {ok, detail}, so a typo does not show up
    * as a failed request in the console; a 422 in FastAPI's shape is thrown.
    */
@@ -121,6 +122,7 @@ export const api = {
       const text = reply.detail.map((d) => `${describeLoc(d.loc) || "surface"}: ${d.msg}`).join("; ");
       throw new ApiError(422, text, reply.detail);
     }
+    return reply; // {ok, detail, minima}: the minima found on the formula's domain
   },
 };
 

@@ -13,7 +13,7 @@ export function fmt(value, digits = 4) {
   } else {
     text = trimZeros(value.toPrecision(digits));
   }
-  return text.replace("-", "−");
+  return text.replaceAll("-", "−"); // one minus sign everywhere, the exponent's too
 }
 
 function trimZeros(text) {
@@ -36,6 +36,15 @@ export function tex(value, digits = 4) {
 /** A 2-vector as a LaTeX column. */
 export function texVec([a, b], digits = 4) {
   return `\\begin{pmatrix}${tex(a, digits)}\\\\${tex(b, digits)}\\end{pmatrix}`;
+}
+
+/**
+ * A coordinate picked on a plot, rounded to a thousandth of the axis span's
+ * decade (span 10 → 0.01): precise enough, and short in a field or a link.
+ */
+export function roundToSpan(value, span) {
+  const decimals = Math.max(0, -Math.floor(Math.log10(span / 1000)));
+  return Number(value.toFixed(decimals));
 }
 
 /** A number for a URL or an input box: full precision, no trailing noise. */

@@ -1,9 +1,9 @@
 // What the surface views draw, as Plotly traces and layouts: the surface in 3D,
-// the map's contour or basin layer, the minima, and the hikers' small traces.
+// the map's contour or basin layer, the minima (★ global, ◇ local, the same in
+// both views and the legend), and the hikers' small traces.
 // surface-view.js draws them and moves the hikers.
 
-const MINIMUM_GLOBAL = { symbol: "diamond", size: 6, color: "#ffd700", line: { color: "#000", width: 1 } };
-const MINIMUM_LOCAL = { symbol: "diamond", size: 6, color: "#ffffff", line: { color: "#000", width: 1 } };
+const GOLD = "#ffd700";
 
 export const BASIN_COLOURS = [
   "#8dd3c7",
@@ -20,7 +20,14 @@ export const BASIN_COLOURS = [
 export const BASIN_NONE = "#d9d9d9";
 export const BASIN_DIVERGED = "#4d4d4d";
 
-function finiteRange(z) {
+// The camera when a surface has none of its own: high enough to see into a valley.
+export const DEFAULT_CAMERA = {
+  eye: { x: 1.15, y: -1.3, z: 1.15 },
+  center: { x: 0, y: 0, z: -0.1 },
+  up: { x: 0, y: 0, z: 1 },
+};
+
+export function finiteRange(z) {
   let lo = Infinity;
   let hi = -Infinity;
   for (const row of z)
@@ -31,6 +38,20 @@ function finiteRange(z) {
       }
   if (!(lo < hi)) return [Number.isFinite(lo) ? lo - 1 : 0, Number.isFinite(lo) ? lo + 1 : 1];
   return [lo, hi];
+}
+
+/**
+ * Whether the surface's values span decades, so a linear colour scale would
+ * paint nearly all of it one colour (Rosenbrock): half the domain lies in the
+ * lowest 7% of the range.
+ */
+export function spansDecades(z) {
+  const [lo, hi] = finiteRange(z);
+  const values = z.flat().filter((v) => v !== null && Number.isFinite(v));
+  if (!values.length) return false;
+  values.sort((a, b) => a - b);
+  const median = values[Math.floor(values.length / 2)];
+  return (median - lo) / (hi - lo) < 0.07;
 }
 
 /**
@@ -54,56 +75,81 @@ function colourValues(z, [lo, hi], log, name = "f") {
   };
 }
 
+/**
+ * f on the mesh at (x, y), bilinear between the grid points (null off the grid
+ * or where f is not finite): where the 3D view's arrow lies on the surface.
+ */
+export function heightAt(mesh, x, y) {
+  const cell = (values, v) => {
+    const n = values.length;
+    const t = ((v - values[0]) / (values[n - 1] - values[0])) * (n - 1);
+    if (!(t >= 0 && t <= n - 1)) return null;
+    const i = Math.min(n - 2, Math.floor(t));
+    return [i, t - i];
+  };
+  const cx = cell(mesh.x, x);
+  const cy = cell(mesh.y, y);
+  if (!cx || !cy) return null;
+  const [j, u] = cx;
+  const [i, v] = cy;
+  const z = [mesh.z[i][j], mesh.z[i][j + 1], mesh.z[i + 1][j], mesh.z[i + 1][j + 1]];
+  if (z.some((value) => value === null)) return null;
+  return (1 - v) * ((1 - u) * z[0] + u * z[1]) + v * ((1 - u) * z[2] + u * z[3]);
+}
+
+/** The smallest of 1, 2, 5 × 10^k at least `least`: a tick step people read easily. */
+function niceStep(least) {
+  const decade = 10 ** Math.floor(Math.log10(least));
+  return [1, 2, 5, 10].map((m) => m * decade).find((step) => step >= least * (1 - 1e-9));
+}
+
+/** ★ for global minima, ◇ for local ones, in the 3D view (lifted by `zOffset`) or on the map. */
 export function minimaTraces(minima, z3d, zOffset) {
-  const global = minima.filter((m) => m.global);
-  const local = minima.filter((m) => !m.global);
   const traces = [];
-  for (const [list, marker, name] of [
-    [global, MINIMUM_GLOBAL, "global minimum"],
-    [local, MINIMUM_LOCAL, "local minimum"],
+  for (const [global, name] of [
+    [true, "global minimum"],
+    [false, "local minimum"],
   ]) {
+    const list = minima.filter((m) => Boolean(m.global) === global);
     if (!list.length) continue;
-    const text = list.map(
-      (m) => `${name}<br>(${m.x.toPrecision(4)}, ${m.y.toPrecision(4)})<br>f = ${m.z.toPrecision(4)}`,
-    );
-    traces.push(
-      z3d
-        ? {
-            type: "scatter3d",
-            mode: "markers",
-            x: list.map((m) => m.x),
-            y: list.map((m) => m.y),
-            z: list.map((m) => m.z + zOffset),
-            marker,
-            text,
-            hoverinfo: "text",
-            name,
-          }
-        : {
-            type: "scatter",
-            mode: "markers",
-            x: list.map((m) => m.x),
-            y: list.map((m) => m.y),
-            marker: {
-              ...marker,
-              symbol: marker === MINIMUM_GLOBAL ? "star" : "diamond",
-              size: marker === MINIMUM_GLOBAL ? 15 : 10,
-              line: { color: "#000", width: 1 },
-            },
-            text,
-            hoverinfo: "text",
-            name,
-          },
-    );
+    const trace = {
+      x: list.map((m) => m.x),
+      y: list.map((m) => m.y),
+      hovertext: list.map(
+        (m) => `${name}<br>(${m.x.toPrecision(4)}, ${m.y.toPrecision(4)})<br>f = ${m.z.toPrecision(4)}`,
+      ),
+      hoverinfo: "text",
+      name,
+    };
+    if (z3d) {
+      // scatter3d has no star symbol: both marks are the legend's own glyphs, lifted less
+      // than the hikers so a hiker that reached a minimum is drawn over its mark
+      Object.assign(trace, {
+        type: "scatter3d",
+        mode: "text",
+        z: list.map((m) => m.z + 0.3 * zOffset),
+        text: list.map(() => (global ? "★" : "◇")),
+        textfont: global ? { color: GOLD, size: 22 } : { color: "#ffffff", size: 15 },
+      });
+    } else {
+      Object.assign(trace, {
+        type: "scatter",
+        mode: "markers",
+        marker: global
+          ? { symbol: "star", size: 16, color: GOLD, line: { color: "#000", width: 1 } }
+          : { symbol: "diamond-open", size: 10, color: "#ffffff", line: { width: 2 } },
+      });
+    }
+    traces.push(trace);
   }
   return traces;
 }
 
 /** The 3D scene of a surface: the surface, its minima, the layout, and the scales the hikers need. */
-export function scene3d({ surface, mesh, labels, logColour }) {
+export function scene3d({ surface, mesh, labels, logColour, camera }) {
   const zRange = finiteRange(mesh.z);
   const [zlo, zhi] = zRange;
-  // markers float a little above the surface so it does not hide half of them
+  // hikers, their trails and arrows float a little above the surface so it never hides them
   const zOffset = (zhi - zlo) * 0.03;
   const xs = surface.x_range[1] - surface.x_range[0];
   const ys = surface.y_range[1] - surface.y_range[0];
@@ -123,27 +169,47 @@ export function scene3d({ surface, mesh, labels, logColour }) {
     name: "surface",
   };
   const traces = [surface3d, ...minimaTraces(surface.minima || [], true, zOffset)];
+  // at most about seven ticks along the longest axis, fewer along a shorter one, so
+  // labels never collide (the elongated bowl's short y axis); Plotly's nticks does not
+  // thin a 3D axis, so the step is chosen here
+  const axis = (title, range, length) => ({
+    title: { text: title },
+    range,
+    autorange: false,
+    tickmode: "linear",
+    tick0: 0,
+    dtick: niceStep((range[1] - range[0]) / Math.max(2, Math.round(7 * length))),
+    tickfont: { size: 10 },
+  });
+  // room for the lifted hikers above, and below for a true minimum lower than the grid's lowest point
+  const zTop = zhi + (zhi - zlo) * 0.08;
+  const deepest = Math.min(zlo, ...(surface.minima || []).map((m) => m.z)); // a hole the grid misses (Easom)
+  const zBottom = deepest - (zhi - zlo) * 0.02;
   const layout = {
     margin: { l: 0, r: 0, t: 0, b: 0 },
     showlegend: false,
     paper_bgcolor: "rgba(0,0,0,0)",
-    uirevision: "keep-camera",
+    // a new surface or camera applies its camera; redraws in between keep the learner's
+    uirevision: JSON.stringify([surface.name || surface.formula || "", camera || null]),
     scene: {
-      xaxis: { title: { text: L.x }, range: surface.x_range, autorange: false },
-      yaxis: { title: { text: L.y }, range: surface.y_range, autorange: false },
-      zaxis: { title: { text: L.z }, range: [zlo, zhi + (zhi - zlo) * 0.05], autorange: false },
+      xaxis: axis(L.x, surface.x_range, aspect.x),
+      yaxis: axis(L.y, surface.y_range, aspect.y),
+      zaxis: axis(L.z, [zBottom, zTop], aspect.z),
       aspectmode: "manual",
       aspectratio: aspect,
-      camera: { eye: { x: 1.3, y: -1.45, z: 0.95 } },
+      camera: structuredClone(camera || DEFAULT_CAMERA),
     },
   };
-
-  return { zRange, zOffset, aspect, traces, layout };
+  return { zRange: [zBottom, zTop], zOffset, aspect, traces, layout };
 }
+
+// The map's margins, fixed so its two layers line up: room for ticks, titles and the colour bar.
+export const MAP_MARGIN = { l: 46, r: 74, t: 8, b: 38 };
 
 /**
  * The map's two layers: the back (contours or basins, colour bar, drawn once)
- * and the front (minima; the hikers are added to it).
+ * and the front (minima; the hikers are added to it). One unit is as long
+ * across as up, so −∇f arrows cross the contours at right angles.
  */
 export function mapLayers({ surface, mesh, labels, logColour, basins }) {
   const L = labels;
@@ -203,13 +269,15 @@ export function mapLayers({ surface, mesh, labels, logColour, basins }) {
   }
 
   const front = minimaTraces(surface.minima || [], false, 0);
-  // Both layers share fixed margins (no auto-expansion) so their axes line up exactly.
+  // Both layers share fixed margins (no auto-expansion) and the same equal-scale
+  // constraint, so their axes line up exactly.
   const axes = (visible) => ({
     xaxis: {
       title: { text: visible ? L.x : "", standoff: 4 },
       range: surface.x_range,
       fixedrange: true,
       zeroline: false,
+      constrain: "domain",
       visible,
     },
     yaxis: {
@@ -217,11 +285,14 @@ export function mapLayers({ surface, mesh, labels, logColour, basins }) {
       range: surface.y_range,
       fixedrange: true,
       zeroline: false,
+      scaleanchor: "x",
+      scaleratio: 1,
+      constrain: "domain",
       visible,
     },
   });
   const common = {
-    margin: { l: 46, r: 74, t: 8, b: 38, autoexpand: false },
+    margin: { ...MAP_MARGIN, autoexpand: false },
     showlegend: false,
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
@@ -232,7 +303,10 @@ export function mapLayers({ surface, mesh, labels, logColour, basins }) {
   return { back: background, front, layoutBack, layoutFront };
 }
 
-/** Per hiker a trail and a −∇f arrow, then one trace with every hiker's marker; indices from `first`. */
+/**
+ * Per hiker a trail and a slim −∇f arrow lying on the surface (one line trace:
+ * shaft and head), then one trace with every hiker's marker; indices from `first`.
+ */
 export function hikerTraces3d(hikers, first) {
   const trails3d = hikers.map((h) => ({
     type: "scatter3d",
@@ -244,23 +318,15 @@ export function hikerTraces3d(hikers, first) {
     hoverinfo: "skip",
     name: h.label,
   }));
-  const cones = hikers.map((h) => ({
-    type: "cone",
+  const arrows = hikers.map((h) => ({
+    type: "scatter3d",
+    mode: "lines",
     x: [],
     y: [],
     z: [],
-    u: [],
-    v: [],
-    w: [],
-    anchor: "tail",
-    sizemode: "raw",
-    colorscale: [
-      [0, h.colour],
-      [1, h.colour],
-    ],
-    showscale: false,
+    connectgaps: false,
+    line: { color: h.colour, width: 6 },
     hoverinfo: "skip",
-    lighting: { ambient: 0.9 },
     name: `${h.label}: −∇f`,
   }));
   const markers3d = {
@@ -276,10 +342,10 @@ export function hikerTraces3d(hikers, first) {
   };
   const n = hikers.length;
   return {
-    traces: [...trails3d, ...cones, markers3d],
+    traces: [...trails3d, ...arrows, markers3d],
     idx: {
       trails: trails3d.map((_, i) => first + i),
-      cones: cones.map((_, i) => first + n + i),
+      arrows: arrows.map((_, i) => first + n + i),
       markers: first + 2 * n,
     },
   };

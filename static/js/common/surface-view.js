@@ -1,6 +1,7 @@
 // The two views of the surface: the 3D plot and the map from above (contours or
 // basins). Each is drawn once per surface change; during a run only the small
-// hiker traces (trail, marker, gradient arrow) are updated:
+// hiker traces (trail, marker, gradient arrow) are updated; in 3D they float a
+// little above the surface and are cut at the box, so they never hide or break it:
 //   - map: two stacked plots with the same axes. The back one (contours or
 //          basins, colour bar) is drawn once; the transparent front one holds
 //          only scatter traces and is moved with Plotly.animate(redraw: false),
@@ -12,7 +13,7 @@
 //          by their measured cost and never block the rest of the animation.
 // The network page reuses it for a loss landscape, with its own axis names (`labels`).
 
-import { hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
+import { MAP_MARGIN, heightAt, hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
 
 export { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-traces.js";
 
@@ -28,8 +29,9 @@ const CONFIG = {
 const LABELS = { x: "x", y: "y", f: "f", z: "f(x, y)" };
 
 export class SurfaceView {
-  constructor(el3d, elMap, { onMapClick = () => {}, hoverEl, labels = {} }) {
+  constructor(el3d, elMap, { onMapClick = () => {}, onCamera = () => {}, hoverEl, labels = {} }) {
     this.labels = { ...LABELS, ...labels };
+    this.onCamera = onCamera;
     this.el3d = el3d;
     this.elMap = elMap;
     this.hoverEl = hoverEl;
@@ -91,13 +93,14 @@ export class SurfaceView {
   }
 
   /** Draw both views for a new surface (or a new colour option / map mode). */
-  async draw({ surface, mesh, logColour, basins, hikers }) {
+  async draw({ surface, mesh, logColour, basins, hikers, camera = null }) {
     this.surface = surface;
     this.mesh = mesh;
     this.logColour = logColour;
     this.basins = basins;
-    const scene = scene3d({ surface, mesh, labels: this.labels, logColour });
+    const scene = scene3d({ surface, mesh, labels: this.labels, logColour, camera });
     this.zRange = scene.zRange;
+    this.spans = [surface.x_range[1] - surface.x_range[0], surface.y_range[1] - surface.y_range[0]];
     this.zOffset = scene.zOffset;
     this.aspect = scene.aspect;
     this.base3d = scene.traces;
@@ -108,7 +111,20 @@ export class SurfaceView {
     this.layoutBack = map.layoutBack;
     this.layoutMap = map.layoutFront;
     this.hikers = hikers;
+    this._fitMapHeight();
     await this._plotAll();
+  }
+
+  /**
+   * The map is drawn to scale, so a wide domain (the elongated bowl's 20 × 8)
+   * gets a shorter map rather than empty bands above and below it.
+   */
+  _fitMapHeight() {
+    this.mapHeight = this.mapHeight || this.elMap.clientHeight; // the stylesheet's height: the most
+    const [xs, ys] = this.spans;
+    const width = this.elMap.clientWidth - MAP_MARGIN.l - MAP_MARGIN.r;
+    const height = width * (ys / xs) + MAP_MARGIN.t + MAP_MARGIN.b;
+    this.elMap.style.height = `${Math.round(Math.min(this.mapHeight, Math.max(220, height)))}px`;
   }
 
   /** New set of hikers (count or colours changed): rebuild the hiker traces. */
@@ -135,7 +151,21 @@ export class SurfaceView {
         displayModeBar: false,
       }),
     ]);
+    this._listenToCamera();
     if (this.lastFrame) this.update(this.lastFrame, { force3d: true });
+  }
+
+  /** When the learner turns the 3D view, keep its camera (for later redraws) and tell the page. */
+  _listenToCamera() {
+    if (this.cameraListening || !this.el3d.on) return;
+    this.cameraListening = true;
+    this.el3d.on("plotly_relayout", (change) => {
+      const camera = change["scene.camera"];
+      if (!camera || !camera.eye) return;
+      const { eye, center, up } = camera;
+      this.layout3d.scene.camera = structuredClone({ eye, center, up });
+      this.onCamera(structuredClone({ eye, center, up }));
+    });
   }
 
   /**
@@ -165,18 +195,51 @@ export class SurfaceView {
     return [(u / n) * len * xs, (v / n) * len * ys];
   }
 
-  /** The downhill tangent (−∇f, −|∇f|²) scaled to a fixed length in the 3D box. */
-  _arrow3d(gx, gy) {
+  /**
+   * A slim arrow along −∇f lying on the surface, lifted like the hiker: a shaft
+   * and a V-shaped head, as one line (null separates them). Built in the 3D
+   * box's own units so it looks the same on every surface.
+   */
+  _arrow3d([x0, y0], [gx, gy]) {
     const xs = this.surface.x_range[1] - this.surface.x_range[0];
     const ys = this.surface.y_range[1] - this.surface.y_range[0];
-    const zs = this.zRange[1] - this.zRange[0];
     const a = this.aspect;
-    const s = [(-gx * a.x) / xs, (-gy * a.y) / ys, (-(gx * gx + gy * gy) * a.z) / zs];
-    const n = Math.hypot(...s);
+    const dir = [(-gx * a.x) / xs, (-gy * a.y) / ys];
+    const n = Math.hypot(...dir);
     if (!(n > 0) || !Number.isFinite(n)) return null;
-    const len = 0.18 * this._arrowScale(gx, gy);
-    if (len < 0.01) return null;
-    return [((s[0] / n) * len * xs) / a.x, ((s[1] / n) * len * ys) / a.y, ((s[2] / n) * len * zs) / a.z];
+    const length = 0.16 * this._arrowScale(gx, gy);
+    if (length < 0.01) return null;
+    const [u, v] = [dir[0] / n, dir[1] / n];
+    const lift = this.zOffset * 0.6;
+    const X = [];
+    const Y = [];
+    const Z = [];
+    // a point `along` the arrow and `side`ways of it (box units) → data, on the surface
+    const put = (along, side) => {
+      const x = x0 + ((along * u - side * v) * xs) / a.x;
+      const y = y0 + ((along * v + side * u) * ys) / a.y;
+      const z = heightAt(this.mesh, x, y);
+      X.push(x);
+      Y.push(y);
+      Z.push(z === null ? null : z + lift);
+      return z !== null;
+    };
+    const SHAFT = 8;
+    for (let k = 0; k <= SHAFT; k++) if (!put((length * k) / SHAFT, 0)) return null;
+    X.push(null);
+    Y.push(null);
+    Z.push(null);
+    const head = 0.35 * length;
+    if (!(put(length - head, 0.6 * head) && put(length, 0) && put(length - head, -0.6 * head))) return null;
+    return { x: X, y: Y, z: Z };
+  }
+
+  /** Whether a point lies in the 3D box: a hiker that flew off is not drawn (it would squash the surface). */
+  _inBox(x, y, z) {
+    const [x0, x1] = this.surface.x_range;
+    const [y0, y1] = this.surface.y_range;
+    const [z0, z1] = this.zRange;
+    return x >= x0 && x <= x1 && y >= y0 && y <= y1 && z >= z0 && z <= z1;
   }
 
   /**
@@ -256,46 +319,83 @@ export class SurfaceView {
     ).catch(() => {});
   }
 
+  /**
+   * How high a hiker's marker floats above the surface: a little always, and
+   * above the ground close around it, so a hiker in a dip (Rastrigin, Easom's
+   * hole) is not hidden by the dip's rim. A stem joins it to the ground.
+   */
+  _lift(x, y, z) {
+    const radius = 0.04 * Math.max(...this.spans);
+    let rim = z;
+    for (const r of [radius / 2, radius])
+      for (let k = 0; k < 8; k++) {
+        const h = heightAt(
+          this.mesh,
+          x + r * Math.cos((k * Math.PI) / 4),
+          y + r * Math.sin((k * Math.PI) / 4),
+        );
+        if (h !== null && h > rim) rim = h;
+      }
+    return this.zOffset + (rim - z);
+  }
+
   _update3d(frame) {
     clearTimeout(this.pending3d);
     this.pending3d = null;
     this.last3d = performance.now();
     this.frameHad3d = true; // the next frame's gap tells what this update cost
     const off = this.zOffset;
+    const zTop = this.zRange[1];
+    // Points outside the box are cut from the drawing: WebGL scales every trace
+    // together, and one at f = 4.5e9 would break the surface into steps.
+    const inside = (x, y, z) => z !== null && this._inBox(x, y, z);
     const X = [];
     const Y = [];
     const Z = [];
-    const U = [];
-    const Vv = [];
-    const W = [];
     const traces = [];
-    frame.forEach((f, i) => {
-      X.push(f.trail.x);
-      Y.push(f.trail.y);
-      Z.push(f.trail.z.map((z) => z + off * 0.5));
-      U.push(undefined);
-      Vv.push(undefined);
-      W.push(undefined);
-      traces.push(this.idx3d.trails[i]);
+    const push = (x, y, z, trace) => {
+      X.push(x);
+      Y.push(y);
+      Z.push(z);
+      traces.push(trace);
+    };
+    const markers = frame.map((f) => {
+      if (!f.at || !inside(...f.at)) return null;
+      const [x, y, z] = f.at;
+      return [x, y, Math.min(zTop, z + this._lift(x, y, z))];
     });
     frame.forEach((f, i) => {
-      const d = f.at && this._arrow3d(f.grad[0], f.grad[1]);
-      X.push(d ? [f.at[0]] : []);
-      Y.push(d ? [f.at[1]] : []);
-      Z.push(d ? [f.at[2] + off] : []);
-      U.push(d ? [d[0]] : []);
-      Vv.push(d ? [d[1]] : []);
-      W.push(d ? [d[2]] : []);
-      traces.push(this.idx3d.cones[i]);
+      const t = f.trail;
+      const x = [];
+      const y = [];
+      const z = [];
+      t.x.forEach((tx, k) => {
+        const ok = inside(tx, t.y[k], t.z[k]);
+        x.push(ok ? tx : null);
+        y.push(ok ? t.y[k] : null);
+        z.push(ok ? t.z[k] + off * 0.5 : null);
+      });
+      const m = markers[i];
+      if (m) {
+        // the stem from the ground to the floating marker
+        x.push(null, m[0], m[0]);
+        y.push(null, m[1], m[1]);
+        z.push(null, f.at[2] + off * 0.5, m[2]);
+      }
+      push(x, y, z, this.idx3d.trails[i]);
     });
-    X.push(frame.map((f) => (f.at ? f.at[0] : null)));
-    Y.push(frame.map((f) => (f.at ? f.at[1] : null)));
-    Z.push(frame.map((f) => (f.at ? f.at[2] + off : null)));
-    U.push(undefined);
-    Vv.push(undefined);
-    W.push(undefined);
-    traces.push(this.idx3d.markers);
-    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z, u: U, v: Vv, w: W }, traces).catch(() => {});
+    frame.forEach((f, i) => {
+      const arrow = markers[i] && this._arrow3d(f.at, f.grad);
+      if (arrow) push(arrow.x, arrow.y, arrow.z, this.idx3d.arrows[i]);
+      else push([], [], [], this.idx3d.arrows[i]);
+    });
+    push(
+      markers.map((m) => (m ? m[0] : null)),
+      markers.map((m) => (m ? m[1] : null)),
+      markers.map((m) => (m ? m[2] : null)),
+      this.idx3d.markers,
+    );
+    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z }, traces).catch(() => {});
     this.updates3d += 1;
   }
 

@@ -54,7 +54,7 @@ export function renderHikerList(ul, hikers, { labels, shortLabels, selected, onS
   });
 }
 
-/** Show each hiker's verdict (crawls / converges / oscillates / diverges) as a badge in the list. */
+/** Show each hiker's verdict from the server (converged, saddle, crawling…) as a badge in the list. */
 export function updateBadges(ul, verdicts) {
   ul.querySelectorAll(".hiker-item").forEach((li, i) => {
     const badge = li.querySelector(".badge");

@@ -125,9 +125,8 @@ function numeric(optimizer, h, s) {
       `v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2 &= ${tex(b2)}\\,${V(s.expAvgSqPrev)} + ${tex(1 - b2)}\\,${V(sq(g))} = ${V(s.expAvgSq)}`,
     );
     if (h.amsgrad) L.push(`v^{\\max}_t = \\max(v^{\\max}_{t-1}, v_t) &= ${V(s.maxExpAvgSq)}`);
-    L.push(
-      `1-\\beta_1^{\\,t} &= 1-${tex(b1)}^{${s.t}} = ${tex(s.bc1)} \\quad\\text{(bias corrections)}\\\\ 1-\\beta_2^{\\,t} &= 1-${tex(b2)}^{${s.t}} = ${tex(s.bc2)}`,
-    );
+    L.push(`1-\\beta_1^{\\,t} &= 1-${tex(b1)}^{${s.t}} = ${tex(s.bc1)} \\quad\\text{(bias corrections)}`);
+    L.push(`1-\\beta_2^{\\,t} &= 1-${tex(b2)}^{${s.t}} = ${tex(s.bc2)}`);
     L.push(`\\hat m_t = m_t / (1-\\beta_1^{\\,t}) &= ${V(s.expAvg)} / ${tex(s.bc1)} = ${V(s.mHat)}`);
     const v = h.amsgrad ? "v^{\\max}_t" : "v_t";
     L.push(
@@ -144,13 +143,19 @@ function numeric(optimizer, h, s) {
   return L;
 }
 
-// "b_t = μ b_{t−1} + g_t &= numbers" → "b_t &= μ b_{t−1} + g_t \\ &= numbers": narrower, so it fits a panel.
-function splitLine(line) {
+// "b_t = μ b_{t−1} + g_t &= numbers = (vector)" → one row for the rule, then the
+// numbers: "b_t &= μ b_{t−1} + g_t \\ &= numbers = (vector)"; with `chains`, one row
+// per step of the numbers ("\\ &= numbers \\ &= (vector)"), narrow enough for a phone.
+function splitLine(line, chains) {
   const [left, right] = line.split("&=");
   if (right === undefined) return line;
+  // a chain breaks before each "= (vector)"
+  const rows = (chains ? right.split(" = \\begin{pmatrix}") : [right]).map(
+    (row, i) => `&= ${i ? "\\begin{pmatrix}" : ""}${row}`,
+  );
   const eq = left.indexOf("=");
-  if (eq < 0 || left.startsWith("\\text")) return line;
-  return `${left.slice(0, eq)} &= ${left.slice(eq + 1)}\\\\ &= ${right}`;
+  if (eq < 0 || left.startsWith("\\text")) return `${left}${rows.join("\\\\ ")}`;
+  return `${left.slice(0, eq)} &= ${left.slice(eq + 1)}\\\\ ${rows.join("\\\\ ")}`;
 }
 
 // The hyperparameters in symbols, e.g. "γ = 0.05, β₁ = 0.9".
@@ -194,9 +199,13 @@ export class EquationPanel {
     this.key = key;
     const step = replay && k >= 1 ? replay.at(k) : null;
     this.title.textContent = step ? `${label} — step ${k}` : `${label} — before the first step`;
-    typeset(this.hyper, hyperLine(hyper));
+    typeset(this.hyper, hyperLine(hyper), { fit: true });
     const lines = step ? numeric(optimizer, hyper, step) : symbolic(optimizer, hyper);
-    typeset(this.body, `\\begin{aligned}${lines.map(splitLine).join("\\\\[3pt]")}\\end{aligned}`);
+    const aligned = (chains) =>
+      `\\begin{aligned}${lines.map((line) => splitLine(line, chains)).join("\\\\[3pt]")}\\end{aligned}`;
+    typeset(this.body, aligned(false));
+    // too wide for the panel (Adam's numbers, a phone): one row per step of each chain, then shrink
+    if (this.body.scrollWidth > this.body.clientWidth - 4) typeset(this.body, aligned(true), { fit: true });
     const notes = [];
     if (!step) notes.push("Press Step (→) to see the first update with its numbers.");
     else notes.push("⊘ divides element by element; each vector is (x, y).");

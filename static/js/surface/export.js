@@ -13,28 +13,63 @@ function download(filename, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** `runs[i]` = {label, optimizer, hyperparameters, status, steps, path}. */
+/**
+ * The columns for every hyperparameter of these runs, in the order they first
+ * appear: pairs such as betas become beta1, beta2. Each is [name, value of a run].
+ */
+function hyperColumns(runs) {
+  const columns = new Map();
+  for (const run of runs)
+    for (const [name, value] of Object.entries(run.hyperparameters)) {
+      if (Array.isArray(value))
+        value.forEach((_, k) => {
+          const column = `${name.replace(/s$/, "")}${k + 1}`; // betas → beta1, beta2
+          if (!columns.has(column)) columns.set(column, (r) => r.hyperparameters[name]?.[k]);
+        });
+      else if (!columns.has(name)) columns.set(name, (r) => r.hyperparameters[name]);
+    }
+  return [...columns.entries()];
+}
+
+function csvValue(value) {
+  if (value === undefined || value === null) return ""; // not a setting of this optimizer
+  if (typeof value === "string") return `"${value.replace(/"/g, '""')}"`;
+  return String(value);
+}
+
+/**
+ * One row per point of every path, with every hyperparameter of its hiker (an
+ * empty cell where its optimizer has no such setting), so the CSV alone
+ * reproduces the runs. `runs[i]` = {label, optimizer, hyperparameters, verdict, path}.
+ */
 export function exportCsv(runs) {
-  const lines = ["hiker,label,optimizer,lr,step,x,y,f,grad_x,grad_y"];
+  const hyper = hyperColumns(runs);
+  const lines = [
+    [
+      "hiker",
+      "label",
+      "optimizer",
+      ...hyper.map(([name]) => name),
+      "verdict",
+      "step",
+      "x",
+      "y",
+      "f",
+      "grad_x",
+      "grad_y",
+    ].join(","),
+  ];
   runs.forEach((run, i) => {
     const p = run.path;
-    const label = `"${String(run.label).replace(/"/g, '""')}"`;
-    for (let k = 0; k < p.x.length; k++) {
-      lines.push(
-        [
-          i + 1,
-          label,
-          run.optimizer,
-          run.hyperparameters.lr,
-          k,
-          p.x[k],
-          p.y[k],
-          p.z[k],
-          p.grad_x[k],
-          p.grad_y[k],
-        ].join(","),
-      );
-    }
+    const fixed = [
+      i + 1,
+      csvValue(run.label),
+      run.optimizer,
+      ...hyper.map(([, read]) => csvValue(read(run))),
+      csvValue(run.verdict),
+    ];
+    for (let k = 0; k < p.x.length; k++)
+      lines.push([...fixed, k, p.x[k], p.y[k], p.z[k], p.grad_x[k], p.grad_y[k]].join(","));
   });
   download("gradient-hiker-paths.csv", `${lines.join("\n")}\n`, "text/csv");
 }

@@ -22,8 +22,13 @@ export function bindHikerControls() {
       st.hikers.forEach((h) => (h.start = [...shared]));
     }
     st.race = e.target.checked;
-    saveState();
     renderStart();
+    if (st.race && st.hikers.some((h) => h.note)) {
+      st.hikers.forEach((h) => (h.note = null)); // one start for all: "from the left" no longer holds
+      actions.hikersChanged();
+      return;
+    }
+    saveState();
     actions.restartOrReset();
   });
 

@@ -4,39 +4,46 @@
 // when the surface or its colouring changes; otherwise just the hikers).
 //
 // Where things are:
+//   app.js             the shared state, messages, the actions feature modules call
+//   presets.js         a surface's lesson: the hikers, steps and camera it loads
+//   runs.js            reset, run, pause, step
+//   playback.js        drawing each frame of a run (views, charts, readout, equations)
+//   verdicts.js        the server's verdicts in a learner's words
 //   sidebar.js         the controls drawn from the state
 //   surface-form.js    picking a surface or typing a formula
 //   hiker-controls.js  hikers, optimizers, learning rates, the fan
-//   settings.js        start point, when to stop, speed, run buttons and keys
+//   settings.js        start point, when to stop, speed, run buttons, keys, the phone's sheet
 //   share.js           link, CSV / JSON / PNG export
-//   playback.js        drawing each frame of a run (views, charts, readout, equations)
 //   basins.js          the basin map
+//   url-state.js       the lesson in the link
 
-import { $, actions, app, hikerViews, saveState, showAlert, starts, status } from "./app.js";
+import { $, actions, app, hikerViews, saveState, showAlert, status } from "./app.js";
 import { scheduleBasins, updateBasins } from "./basins.js";
 import { Charts } from "./charts.js";
 import { FORMULA_OPTION, fillSurfaceSelect } from "./controls.js";
 import { EquationPanel } from "./equations.js";
 import { bindHikerControls } from "./hiker-controls.js";
-import { Replay } from "./optim.js";
 import { render, renderEquation, showRunState, verdictOf } from "./playback.js";
+import { applyPreset, expectText } from "./presets.js";
 import { Readout } from "./readout.js";
-import { DONE, IDLE, PAUSED, PLAYING, Runner } from "./runner.js";
+import { Runner } from "./runner.js";
+import { resetRun, restartOrReset, runPause, startRun, stepOnce } from "./runs.js";
 import { bindSettings } from "./settings.js";
 import { bindShare } from "./share.js";
 import { renderHikers, renderStart, syncControls } from "./sidebar.js";
-import { defaultState, hikerLabel, hyperparameters, isFormula, startOf } from "./state.js";
+import { DEFAULTS, SPEED_MAX, defaultState, isFormula, shortLabel } from "./state.js";
 import { bindSurfaceForm, clearFormulaErrors, showFormulaError, surfaceInfoFor } from "./surface-form.js";
 import { decodeState } from "./url-state.js";
 import { api } from "../common/api.js";
 import { setFieldError } from "../common/fields.js";
-import { plain } from "../common/format.js";
+import { plain, roundToSpan } from "../common/format.js";
 import { fillOptimizerSelect } from "../common/optimizer-fields.js";
 import { SurfaceView } from "../common/surface-view.js";
-import { Trail } from "../common/trail.js";
+import { spansDecades } from "../common/surface-traces.js";
 import { typeset } from "../common/typeset.js";
 
 const MESH_RESOLUTION = 100;
+const SPEED_BOUNDS = { min: DEFAULTS.speed, max: SPEED_MAX };
 
 app.runner = new Runner({
   onFrame: render,
@@ -60,8 +67,8 @@ async function loadSurface({ keepRun = false } = {}) {
   try {
     if (isFormula(spec)) {
       clearFormulaErrors();
-      await api.checkSurface(spec);
-      info = surfaceInfoFor(spec, await api.formula(spec.formula));
+      const { minima } = await api.checkSurface(spec);
+      info = surfaceInfoFor(spec, await api.formula(spec.formula), minima);
     } else {
       info = app.catalogue.find((s) => s.name === spec);
     }
@@ -91,152 +98,89 @@ async function loadSurface({ keepRun = false } = {}) {
   showSurfaceText();
   app.basins = null;
   if (app.state.view === "basins") await updateBasins({ draw: false });
-  await app.view.draw({
-    surface: app.info,
-    mesh: app.mesh,
-    logColour: app.state.logColour,
-    basins: app.state.view === "basins" ? app.basins : null,
-    hikers: hikerViews(),
-  });
+  await redrawSurface();
   if (!keepRun) await resetRun();
   return true;
+}
+
+/** Log colour as chosen, or (not chosen) where the surface's values span decades. */
+function logColour() {
+  const chosen = app.state.logColour;
+  return chosen === null ? spansDecades(app.mesh.z) : chosen;
 }
 
 function showSurfaceText() {
   const info = app.info;
   $("surface-title").textContent = info.title;
   $("surface-description").textContent = info.description;
-  typeset($("formula-f"), `f(x, y) = ${info.latex}`);
-  typeset($("formula-gx"), `\\frac{\\partial f}{\\partial x} = ${info.gradient_latex.x}`);
-  typeset($("formula-gy"), `\\frac{\\partial f}{\\partial y} = ${info.gradient_latex.y}`);
+  showPresetNote();
+  typeset($("formula-f"), `f(x, y) = ${info.latex}`, { fit: true });
+  typeset($("formula-gx"), `\\frac{\\partial f}{\\partial x} = ${info.gradient_latex.x}`, { fit: true });
+  typeset($("formula-gy"), `\\frac{\\partial f}{\\partial y} = ${info.gradient_latex.y}`, { fit: true });
 }
 
 async function redrawSurface() {
   if (!app.info) return;
+  const log = logColour();
+  $("log-colour").checked = log;
+  const minima = app.info.minima || [];
+  $("legend-global").hidden = !minima.some((m) => m.global);
+  $("legend-local").hidden = !minima.some((m) => !m.global);
   await app.view.draw({
     surface: app.info,
     mesh: app.mesh,
-    logColour: app.state.logColour,
+    logColour: log,
     basins: app.state.view === "basins" ? app.basins : null,
     hikers: hikerViews(),
+    camera: app.state.camera,
   });
 }
 
-// ---------------------------------------------------------------- hikers and runs
-
-/** Back to the start: abort any stream, put the hikers at their starts (f and ∇f from the API). */
-async function resetRun() {
-  const token = ++app.resetToken;
-  runner.abort();
-  const points = starts();
-  let values = null;
-  try {
-    values = await api.evaluate(app.state.surface, points);
-  } catch (error) {
-    showAlert(`Could not evaluate the start points: ${error.message}`);
-  }
-  if (token !== app.resetToken) return;
-  runner.setIdle(
-    points.map((p, i) => ({
-      x: p[0],
-      y: p[1],
-      z: values ? values.z[i] : null,
-      grad_x: values ? (values.grad_x[i] ?? 0) : 0,
-      grad_y: values ? (values.grad_y[i] ?? 0) : 0,
-    })),
-  );
-  newTrails();
-  await app.charts.reset(hikerViews(), { logLoss: app.state.logLoss, tolerance: app.state.tolerance });
-  app.lastSignature = "";
-  showRunState(runner.state);
-  render();
-  renderEquation(true);
-}
-
-function newTrails() {
-  app.trails = runner.runs.map((r) => new Trail(r.path));
-  app.replays = runner.runs.map((r, i) => {
-    const h = app.state.hikers[i];
-    return new Replay(h.optimizer, hyperparameters(h, app.optimizers), r.path);
-  });
-}
-
-/** Check every input before a run; the first problem is shown next to its field. */
-function settingsProblem() {
-  const boxes = [
-    "lr-error",
-    "hyper-error",
-    "max-steps-error",
-    "tolerance-error",
-    "noise-error",
-    "seed-error",
-    "start-error",
-  ];
-  // a shown box with role=alert is an error (the start box also carries a mere note)
-  const invalid = boxes.map((id) => $(id)).find((box) => !box.hidden && box.getAttribute("role") === "alert");
-  if (invalid) return invalid.textContent;
-  for (const [i, hiker] of app.state.hikers.entries()) {
-    const lr = hyperparameters(hiker, app.optimizers).lr;
-    if (!(lr > 0)) return `Hiker ${i + 1}: the learning rate must be greater than 0.`;
-  }
-  return null;
-}
-
-function runBody() {
+/**
+ * Show catalogue surface `name` with its preset: the hikers, steps and camera
+ * whose run makes its description come true ("Keep my hikers" keeps the
+ * learner's own hikers and settings; the camera is always the surface's).
+ */
+async function switchSurface(name) {
   const s = app.state;
-  return {
-    surface: s.surface,
-    runs: s.hikers.map((h, i) => ({
-      optimizer: h.optimizer,
-      ...h.params,
-      start: startOf(s, i, app.info),
-      label: hikerLabel(h, app.optimizers),
-    })),
-    max_steps: s.maxSteps,
-    tolerance: s.tolerance,
-    gradient_noise: s.noise,
-    seed: s.seed,
-  };
+  s.surface = name;
+  s.logColour = null;
+  s.start = null;
+  s.hikers.forEach((h) => (h.start = null));
+  const keep = s.keepHikers ? new Set(["h", "start", "steps", "tol", "speed"]) : new Set();
+  s.camera = null;
+  const loaded = applyPreset(s, catalogueEntry(name), {
+    keep,
+    speedBounds: SPEED_BOUNDS,
+    optimizers: app.optimizers,
+  });
+  app.presetShown = loaded && !s.keepHikers;
+  runner.speed = s.speed;
+  syncControls();
+  app.readout.setHikers(hikerViews());
+  saveState();
+  return loadSurface();
 }
 
-/** Start a new run (a new stream). Returns false when the settings are not valid. */
-function startRun({ play = true } = {}) {
-  if (!app.info) return false;
-  const problem = settingsProblem();
-  if (problem) {
-    showAlert(`Fix this before running: ${problem}`);
-    return false;
-  }
-  showAlert(null);
-  ++app.resetToken; // a pending reset must not overwrite this run
-  runner.start(runBody(), { play });
-  newTrails();
-  app.lastSignature = "";
-  app.charts.reset(hikerViews(), { logLoss: app.state.logLoss, tolerance: app.state.tolerance });
-  return true;
+function catalogueEntry(name) {
+  return app.catalogue.find((entry) => entry.name === name) || null;
 }
 
-function runPause() {
-  if (runner.state === PLAYING) runner.pause();
-  else if (runner.state === PAUSED || runner.state === DONE) runner.play();
-  else startRun({ play: true });
+/** While the preset's hikers are on, say what each is expected to show. */
+function showPresetNote() {
+  const note = $("preset-note");
+  const preset = app.presetShown && app.info && app.info.preset;
+  note.hidden = !preset;
+  if (!preset) return;
+  const labels = app.state.hikers.map((h, i) => `${i + 1}. ${shortLabel(h, app.optimizers)}`);
+  note.textContent = `Press Run — this lesson's hikers: ${expectText(preset, labels)}.`;
 }
 
-function stepOnce() {
-  if (runner.state === IDLE) {
-    if (startRun({ play: false })) runner.stepWhenReady();
-  } else runner.step();
-}
+// ---------------------------------------------------------------- hikers
 
-/** After a setting changed: a playing run restarts with it, otherwise the hikers go back to the start. */
-function restartOrReset() {
-  if (runner.state === PLAYING) {
-    if (!startRun({ play: true })) resetRun();
-  } else resetRun();
-}
-
-/** The hikers changed (count, optimizer, colour…): new hiker traces, run reset or restarted. */
 async function hikersChanged({ restart = true } = {}) {
+  app.presetShown = false; // the learner's own hikers now
+  showPresetNote();
   saveState();
   renderHikers();
   app.readout.setHikers(hikerViews());
@@ -247,8 +191,15 @@ async function hikersChanged({ restart = true } = {}) {
 
 function setStart(point) {
   const s = app.state;
+  const moved = s.race || s.hikers.length === 1 ? s.hikers : [s.hikers[s.selected]];
   if (s.race || s.hikers.length === 1) s.start = point;
   else s.hikers[s.selected].start = point;
+  if (s.hikers.length === 1) s.hikers[0].start = null;
+  // a note such as "from the left" no longer holds for a hiker sent from elsewhere
+  if (moved.some((h) => h.note)) {
+    moved.forEach((h) => (h.note = null));
+    hikersChanged({ restart: false });
+  }
   saveState();
   renderStart();
   const [x0, x1] = app.info.x_range;
@@ -264,6 +215,8 @@ function setStart(point) {
 
 Object.assign(actions, {
   loadSurface,
+  switchSurface,
+  showPresetNote,
   redrawSurface,
   resetRun,
   startRun,
@@ -282,7 +235,7 @@ Object.assign(actions, {
 
 async function init() {
   status("Loading…");
-  app.view = new SurfaceView($("plot3d"), $("map"), { onMapClick, hoverEl: $("map-hover") });
+  app.view = new SurfaceView($("plot3d"), $("map"), { onMapClick, onCamera, hoverEl: $("map-hover") });
   app.charts = new Charts($("loss-chart"), $("grad-chart"), $("loss-note"));
   app.readout = new Readout($("readout-body"));
   app.equations = new EquationPanel($("equation"));
@@ -296,10 +249,19 @@ async function init() {
   app.optimizers = Object.fromEntries(app.optimizerList.map((o) => [o.name, o]));
   fillSurfaceSelect($("surface-select"), app.catalogue);
   fillOptimizerSelect($("optimizer-select"), app.optimizerList);
-  const { state, problems } = decodeState(location.search, defaultState(app.catalogue), {
+  const { state, problems, given } = decodeState(location.search, defaultState(app.catalogue), {
     catalogue: app.catalogue,
     optimizers: app.optimizers,
   });
+  if (!isFormula(state.surface)) {
+    // what the link leaves out comes from the surface's preset
+    const fromPreset = applyPreset(state, catalogueEntry(state.surface), {
+      keep: given,
+      speedBounds: SPEED_BOUNDS,
+      optimizers: app.optimizers,
+    });
+    app.presetShown = fromPreset && !given.has("h");
+  }
   app.state = state;
   runner.speed = state.speed;
   syncControls();
@@ -326,17 +288,27 @@ async function init() {
 }
 
 function onMapClick(point) {
+  const round = (v, [lo, hi]) => roundToSpan(v, hi - lo);
   if (app.state.view === "basins" && app.basins) {
-    // snap to the cell's start so the hiker ends in the colour that was clicked
+    // the cell's start (rounded within the cell), so the hiker ends in the colour that was clicked
     const b = app.basins;
     const nearest = (values, v) =>
       values.reduce((best, u) => (Math.abs(u - v) < Math.abs(best - v) ? u : best));
-    setStart([nearest(b.x, point[0]), nearest(b.y, point[1])]);
+    setStart([
+      round(nearest(b.x, point[0]), app.info.x_range),
+      round(nearest(b.y, point[1]), app.info.y_range),
+    ]);
     startRun({ play: true });
     return;
   }
-  setStart([Number(point[0].toPrecision(4)), Number(point[1].toPrecision(4))]);
+  setStart([round(point[0], app.info.x_range), round(point[1], app.info.y_range)]);
   restartOrReset();
+}
+
+/** The learner turned the 3D view: the camera goes in the link. */
+function onCamera(camera) {
+  app.state.camera = camera;
+  saveState();
 }
 
 // Exposed for the browser tests and the frame-rate benchmark.

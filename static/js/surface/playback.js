@@ -6,7 +6,7 @@ import { $, app, status } from "./app.js";
 import { updateBadges } from "./controls.js";
 import { DONE, IDLE, PAUSED, PLAYING } from "./runner.js";
 import { hikerLabel, hyperparameters } from "./state.js";
-import { nearestMinimum, verdict } from "./verdict.js";
+import { describeVerdict, minimumReached } from "./verdicts.js";
 
 export function showRunState(state) {
   const button = $("run");
@@ -25,27 +25,25 @@ export function showRunState(state) {
   if (state !== PLAYING) app.view && app.view.flush3d();
 }
 
+/** "Done: 2 converged, 1 crawling." — the server's verdicts, counted. */
 function summary() {
   const counts = {};
   app.runner.runs.forEach((r) => {
-    counts[r.status] = (counts[r.status] || 0) + 1;
+    const word = r.verdict || r.status;
+    counts[word] = (counts[word] || 0) + 1;
   });
-  const words = { converged: "converged", max_steps: "ran out of steps", diverged: "diverged" };
-  const parts = Object.entries(counts).map(([k, n]) => `${n} ${words[k] || k}`);
+  const parts = Object.entries(counts).map(([word, n]) => `${n} ${word}`);
   return `Done: ${parts.join(", ")}. Run replays it; r resets.`;
 }
 
-// A finished run's verdict reads its whole path: computed once per run.
-const verdicts = new WeakMap();
+/** Hiker i's verdict from the server, once it is shown at its end. */
 export function verdictOf(i) {
-  const run = app.runner.runs[i];
-  if (!app.runner.arrived(i)) return null;
-  if (!verdicts.has(run)) verdicts.set(run, verdict(run));
-  return verdicts.get(run);
+  return app.runner.arrived(i) ? describeVerdict(app.runner.runs[i]) : null;
 }
 
 /** One readout row per hiker at its shown step. */
 function readoutValues(shown) {
+  const span = Math.max(app.info.x_range[1] - app.info.x_range[0], app.info.y_range[1] - app.info.y_range[0]);
   return app.runner.runs.map((run, i) => {
     const p = run.path;
     const k = shown[i];
@@ -60,10 +58,7 @@ function readoutValues(shown) {
       status: arrived ? run.status : null,
       steps: run.steps,
       walking: app.runner.state !== IDLE && !arrived,
-      minimum:
-        arrived && run.status !== "diverged" && has
-          ? nearestMinimum(app.info.minima, [app.info.x_range, app.info.y_range], p.x[k], p.y[k])
-          : null,
+      minimum: arrived ? minimumReached(run, span) : null,
       verdict: verdictOf(i),
       selected: i === app.state.selected,
     };

@@ -1,12 +1,27 @@
 // The readout table: per hiker its step, position, cost, gradient norm, status
-// (with the step where it ended), the minimum it reached and a one-word verdict.
+// (with the step where it ended), and the server's word on it: the minimum it
+// reached (or the nearest one) and its verdict.
 
 import { fmt } from "../common/format.js";
 
+// How the run stopped, mechanically (API.md's status); the verdict says what it means.
 const STATUS_TEXT = {
-  converged: (steps) => `converged at step ${steps}`,
-  max_steps: (steps) => `max steps (${steps})`,
-  diverged: (steps) => `diverged at step ${steps}`,
+  converged: (steps) => `stopped at step ${steps}: |∇f| ≤ tolerance`,
+  max_steps: (steps) => `out of steps (${steps})`,
+  diverged: (steps) => `flew off at step ${steps}`,
+};
+
+// The table's columns and their headings (the card layout on a phone shows them too).
+const COLUMNS = {
+  hiker: "Hiker",
+  step: "Step",
+  x: "x",
+  y: "y",
+  f: "f(x, y)",
+  grad: "|∇f|",
+  status: "Status",
+  minimum: "Minimum reached",
+  verdict: "Verdict",
 };
 
 export class Readout {
@@ -22,10 +37,11 @@ export class Readout {
       const tr = document.createElement("tr");
       tr.dataset.hiker = String(i);
       const cells = {};
-      for (const key of ["hiker", "step", "x", "y", "f", "grad", "status", "minimum", "verdict"]) {
+      for (const [key, label] of Object.entries(COLUMNS)) {
         const cell = document.createElement(key === "hiker" ? "th" : "td");
         if (key === "hiker") cell.scope = "row";
         cell.dataset.col = key;
+        cell.dataset.label = label; // a phone shows each row as a card with these names
         cells[key] = cell;
         tr.append(cell);
       }
@@ -61,6 +77,7 @@ export class Readout {
         }
       }
       row.tr.dataset.status = v.status || (v.walking ? "walking" : "ready");
+      row.tr.dataset.verdict = v.verdict ? v.verdict.word : "";
       row.cells.verdict.title = v.verdict ? v.verdict.hint : "";
       row.cells.verdict.dataset.verdict = v.verdict ? v.verdict.word : "";
       row.tr.classList.toggle("selected", Boolean(v.selected));
@@ -71,5 +88,5 @@ export class Readout {
 function minimumText(m) {
   const kind = m.global ? "global" : "local";
   const where = `(${fmt(m.x, 3)}, ${fmt(m.y, 3)})`;
-  return m.reached ? `${kind} ${where}` : `nearest: ${kind} ${where}, not reached`;
+  return m.reached ? `${kind} ${where}` : `nearest: ${kind} ${where}, ${fmt(m.distance, 2)} away`;
 }

@@ -41,7 +41,7 @@ export class Runner {
     this.runs = starts.map((p) => {
       const path = emptyPath();
       if (p) for (const key of Object.keys(path)) path[key].push(p[key]);
-      return { path, status: null, steps: null, final: null, nearest: null, label: null };
+      return { path, status: null, verdict: null, steps: null, final: null, nearest: null, label: null };
     });
     this.cursor = 0;
     this._setState(IDLE);
@@ -68,7 +68,7 @@ export class Runner {
       const old = previous[i] && previous[i].path;
       if (old && old.x.length && old.x[0] === body.runs[i].start[0] && old.y[0] === body.runs[i].start[1])
         for (const key of Object.keys(path)) path[key].push(old[key][0]);
-      return { path, status: null, steps: null, final: null, nearest: null };
+      return { path, status: null, verdict: null, steps: null, final: null, nearest: null };
     });
     this.cursor = 0;
     this.streaming = true;
@@ -113,7 +113,9 @@ export class Runner {
       this._requestFrame();
     } else if (message.type === "end") {
       const run = this.runs[message.run];
+      // what happened, said by the server (API.md, "Verdicts"): the page does not re-derive it
       run.status = message.status;
+      run.verdict = message.verdict ?? null;
       run.steps = message.steps;
       run.final = message.final || null;
       run.nearest = message.nearest_minimum ?? null;

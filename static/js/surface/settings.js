@@ -15,6 +15,10 @@ export function bindSettings() {
     saveState();
     actions.redrawSurface();
   });
+  $("keep-hikers").addEventListener("change", (e) => {
+    s().keepHikers = e.target.checked;
+    saveState();
+  });
   $("log-loss").addEventListener("change", async (e) => {
     s().logLoss = e.target.checked;
     saveState();
@@ -77,6 +81,28 @@ export function bindSettings() {
     app.runner.speed = s().speed;
     $("speed-out").textContent = `${s().speed} steps/s`;
     saveState();
+  });
+
+  // on a phone the settings are a sheet over the lower part of the screen, opened from the run bar
+  const sheet = (open) => {
+    document.body.classList.toggle("sheet-open", open);
+    $("settings-toggle").setAttribute("aria-expanded", String(open));
+    if (!open) return;
+    $("controls").scrollTop = 0;
+    // the plots just below the run bar, in view above the sheet
+    const bar = document.querySelector(".transport").getBoundingClientRect().height;
+    const views = document.querySelector(".views").getBoundingClientRect().top;
+    window.scrollTo({ top: window.scrollY + views - bar - 6 });
+  };
+  $("settings-toggle").addEventListener("click", () =>
+    sheet(!document.body.classList.contains("sheet-open")),
+  );
+  $("settings-close").addEventListener("click", () => {
+    sheet(false);
+    $("settings-toggle").focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && document.body.classList.contains("sheet-open")) sheet(false);
   });
 
   const runPause = () => actions.runPause();

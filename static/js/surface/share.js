@@ -47,6 +47,9 @@ function exportRuns() {
       hyperparameters: hyperparameters(h, app.optimizers),
       start: startOf(app.state, i, app.info),
       status: run.status,
+      verdict: run.verdict,
+      final: run.final,
+      nearest_minimum: run.nearest,
       steps: run.steps,
       path: run.path,
     };

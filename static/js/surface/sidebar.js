@@ -21,7 +21,8 @@ export function syncControls() {
     $("y-lo").value = plain(s.surface.y_range[0]);
     $("y-hi").value = plain(s.surface.y_range[1]);
   }
-  $("log-colour").checked = s.logColour;
+  $("log-colour").checked = Boolean(s.logColour); // until the surface is drawn: then its own default
+  $("keep-hikers").checked = s.keepHikers;
   $("log-loss").checked = s.logLoss;
   $("race").checked = s.race;
   $("max-steps").value = String(s.maxSteps);

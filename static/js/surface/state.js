@@ -30,18 +30,30 @@ export const DEFAULTS = {
   noise: 0,
   seed: 0,
   speed: 15, // animation steps per second
-  logColour: false,
+  logColour: null, // null: log colour where the surface's values span decades (Rosenbrock)
   logLoss: true,
   view: "contour", // or "basins"
   selected: 0,
+  camera: null, // the 3D view's camera {eye, center, up}; null: the surface's preset one
+  keepHikers: false, // switching surface keeps the hikers instead of loading its preset
 };
 
 export const SPEED_MIN = 1;
 export const SPEED_MAX = 2000;
 
-/** A new hiker: an optimizer spec (only the hyperparameters that differ from defaults) and a colour. */
-export function makeHiker(optimizer = "sgd", params = { lr: 0.01 }, colour = PALETTE[0], start = null) {
-  return { optimizer, params: { ...params }, colour, start };
+/**
+ * A new hiker: an optimizer spec (only the hyperparameters that differ from
+ * defaults), a colour, its own start (used when not racing) and a note that
+ * tells it apart from a hiker with the same settings ("from the left").
+ */
+export function makeHiker(
+  optimizer = "sgd",
+  params = { lr: 0.01 },
+  colour = PALETTE[0],
+  start = null,
+  note = null,
+) {
+  return { optimizer, params: { ...params }, colour, start, note };
 }
 
 export function defaultState(catalogue) {
@@ -78,18 +90,21 @@ export function optimizerName(hiker, optimizers) {
   return optimizers[hiker.optimizer].title;
 }
 
+/** "Momentum, γ = 0.001", and the hiker's note when it has one ("… — on the ridge"). */
 export function hikerLabel(hiker, optimizers) {
   const lr = hyperparameters(hiker, optimizers).lr;
-  return `${optimizerName(hiker, optimizers)}, γ = ${Number(lr.toPrecision(3))}`;
+  const label = `${optimizerName(hiker, optimizers)}, γ = ${Number(lr.toPrecision(3))}`;
+  return hiker.note ? `${label} — ${hiker.note}` : label;
 }
 
 const SHORT = { "Gradient descent": "GD" };
 
-/** A label that fits the hiker list: "GD γ = 0.01". */
+/** A shorter label for the hiker list: "GD γ = 0.01". */
 export function shortLabel(hiker, optimizers) {
   const lr = hyperparameters(hiker, optimizers).lr;
   const name = optimizerName(hiker, optimizers);
-  return `${SHORT[name] || name} γ = ${Number(lr.toPrecision(3))}`;
+  const label = `${SHORT[name] || name} γ = ${Number(lr.toPrecision(3))}`;
+  return hiker.note ? `${label} — ${hiker.note}` : label;
 }
 
 /** The start point of hiker `i`: the shared one in a race, its own otherwise. */

@@ -31,8 +31,7 @@ export function showFormulaError(error, formula) {
   const box = $("formula-error");
   const input = $("formula-input");
   const d =
-    error.detail &&
-    error.detail.find((e) => e.type === "formula_error" || e.type === "formula_too_complex");
+    error.detail && error.detail.find((e) => e.type === "formula_error" || e.type === "formula_too_complex");
   if (!d) return false;
   const pos = d.ctx && Number.isInteger(d.ctx.position) ? d.ctx.position : null;
   box.replaceChildren();

@@ -4,10 +4,14 @@
 //   ?s=himmelblau                         a catalogue surface, or
 //   ?f=x**2%2B3*y**2&xr=-3,3&yr=-3,3      your own formula and ranges
 //   &start=-1,4&race=0&sel=1
-//   &h=adam:lr=0.05:betas=0.9,0.99:c=e6194b[:at=x,y]   one per hiker
+//   &h=adam:lr=0.05:betas=0.9,0.99:c=e6194b[:at=x,y][:n=note]   one per hiker
 //   &steps=1000&tol=0.0001&noise=0&seed=0&speed=40&logc=1&logl=0&view=basins
+//   &cam=1.3,-1.45,0.95[,cx,cy,cz[,ux,uy,uz]]   the 3D camera: eye, centre, up
+//   &keep=1                                    switching surface keeps these hikers
+//
+// A link without hikers, steps, tolerance, camera or speed gets the surface's preset ones.
 
-import { DEFAULTS, PALETTE, isFormula, makeHiker } from "./state.js";
+import { DEFAULTS, MAX_HIKERS, PALETTE, isFormula, makeHiker } from "./state.js";
 import { plain } from "../common/format.js";
 import { enc, linkWith, pair, parseNumber, parsePair, writeQuery } from "../common/url.js";
 
@@ -22,6 +26,8 @@ function encodeHiker(hiker, race) {
   for (const [name, value] of Object.entries(hiker.params)) parts.push(`${name}=${encodeValue(value)}`);
   parts.push(`c=${hiker.colour.replace("#", "")}`);
   if (!race && hiker.start) parts.push(`at=${pair(hiker.start)}`);
+  // the note's own ":" and "," (and "%") escaped, so they do not split the hiker
+  if (hiker.note) parts.push(`n=${hiker.note.replace(/[%:,]/g, (c) => encodeURIComponent(c))}`);
   return parts.join(":");
 }
 
@@ -40,15 +46,47 @@ export function encodeState(state) {
   if (state.race !== DEFAULTS.race) put("race", state.race ? "1" : "0");
   for (const hiker of state.hikers) put("h", encodeHiker(hiker, state.race));
   if (state.selected) put("sel", String(state.selected + 1));
-  if (state.maxSteps !== DEFAULTS.maxSteps) put("steps", String(state.maxSteps));
-  if (state.tolerance !== DEFAULTS.tolerance) put("tol", plain(state.tolerance));
+  // always written: a link without them would get the surface's preset ones
+  put("steps", String(state.maxSteps));
+  put("tol", plain(state.tolerance));
   if (state.noise !== DEFAULTS.noise) put("noise", plain(state.noise));
   if (state.seed !== DEFAULTS.seed) put("seed", String(state.seed));
   if (state.speed !== DEFAULTS.speed) put("speed", plain(state.speed));
-  if (state.logColour !== DEFAULTS.logColour) put("logc", state.logColour ? "1" : "0");
+  if (state.logColour !== null) put("logc", state.logColour ? "1" : "0");
   if (state.logLoss !== DEFAULTS.logLoss) put("logl", state.logLoss ? "1" : "0");
   if (state.view !== DEFAULTS.view) put("view", state.view);
+  if (state.camera) put("cam", encodeCamera(state.camera));
+  if (state.keepHikers) put("keep", "1");
   return out.join("&");
+}
+
+const CAMERA_PARTS = ["eye", "center", "up"];
+const DEFAULT_CAMERA = { center: { x: 0, y: 0, z: 0 }, up: { x: 0, y: 0, z: 1 } };
+const round3 = (v) => plain(Number(v.toFixed(3)));
+
+/** eye, then centre and up only where they differ from Plotly's defaults: "1.3,-1.45,0.95". */
+function encodeCamera(camera) {
+  const parts = CAMERA_PARTS.map((key) => camera[key] || DEFAULT_CAMERA[key]);
+  const same = (a, b) => ["x", "y", "z"].every((c) => Math.abs(a[c] - b[c]) < 5e-4);
+  let n = 3;
+  if (!same(parts[2], DEFAULT_CAMERA.up)) n = 9;
+  else if (!same(parts[1], DEFAULT_CAMERA.center)) n = 6;
+  return parts
+    .flatMap((p) => [p.x, p.y, p.z])
+    .slice(0, n)
+    .map(round3)
+    .join(",");
+}
+
+/** "ex,ey,ez[,cx,cy,cz[,ux,uy,uz]]" → a Plotly camera, or null. */
+export function decodeCamera(text) {
+  const values = (text || "").split(",").map(parseNumber);
+  if (![3, 6, 9].includes(values.length) || values.some((v) => v === null)) return null;
+  const camera = structuredClone(DEFAULT_CAMERA);
+  for (let i = 0; i < values.length; i += 3)
+    camera[CAMERA_PARTS[i / 3]] = { x: values[i], y: values[i + 1], z: values[i + 2] };
+  if (Math.hypot(camera.eye.x, camera.eye.y, camera.eye.z) === 0) return null;
+  return camera;
 }
 
 function parseHiker(text, optimizers, index, problems) {
@@ -67,6 +105,12 @@ function parseHiker(text, optimizers, index, problems) {
       if (/^[0-9a-f]{6}$/i.test(raw)) hiker.colour = `#${raw.toLowerCase()}`;
     } else if (key === "at") {
       hiker.start = parsePair(raw);
+    } else if (key === "n") {
+      try {
+        hiker.note = decodeURIComponent(raw).slice(0, 80) || null;
+      } catch {
+        problems.push(`hiker ${index + 1}: its note is not readable`);
+      }
     } else if (key in info.hyperparameters) {
       const spec = info.hyperparameters[key];
       const kind = spec.type || typeof spec.default;
@@ -85,13 +129,15 @@ function parseHiker(text, optimizers, index, problems) {
 
 /**
  * Read the state from a query string over `base` (the defaults). Returns
- * `{state, problems}`; problems are messages about parts of the link that were
- * ignored, shown to the user rather than silently dropped.
+ * `{state, problems, given}`; problems are messages about parts of the link that
+ * were ignored, shown to the user rather than silently dropped; `given` is the
+ * set of keys the link set (the rest may come from the surface's preset).
  */
 export function decodeState(search, base, { catalogue, optimizers }) {
   const q = new URLSearchParams(search);
   const state = structuredClone(base);
   const problems = [];
+  const given = new Set();
   if (q.has("f")) {
     state.surface = {
       formula: q.get("f"),
@@ -103,19 +149,29 @@ export function decodeState(search, base, { catalogue, optimizers }) {
     if (catalogue.some((s) => s.name === name)) state.surface = name;
     else problems.push(`unknown surface “${name}”`);
   }
-  if (q.has("start")) state.start = parsePair(q.get("start"));
+  if (q.has("start")) {
+    state.start = parsePair(q.get("start"));
+    if (state.start) given.add("start");
+    else problems.push(`start “${q.get("start")}” is not a point x,y`);
+  }
   if (q.has("race")) state.race = q.get("race") !== "0";
   const hikers = q
     .getAll("h")
     .map((text, i) => parseHiker(text, optimizers, i, problems))
     .filter(Boolean);
-  if (hikers.length) state.hikers = hikers.slice(0, 12);
+  if (hikers.length) {
+    state.hikers = hikers.slice(0, MAX_HIKERS);
+    given.add("h");
+  }
   const num = (key, field, { min = -Infinity, max = Infinity, integer = false } = {}) => {
     if (!q.has(key)) return;
     const value = parseNumber(q.get(key));
     if (value === null || value < min || value > max || (integer && !Number.isInteger(value))) {
       problems.push(`${key} “${q.get(key)}” is out of range`);
-    } else state[field] = value;
+    } else {
+      state[field] = value;
+      given.add(key);
+    }
   };
   num("steps", "maxSteps", { min: 1, max: 100000, integer: true });
   num("tol", "tolerance", { min: 0 });
@@ -129,7 +185,13 @@ export function decodeState(search, base, { catalogue, optimizers }) {
   if (q.has("logc")) state.logColour = q.get("logc") === "1";
   if (q.has("logl")) state.logLoss = q.get("logl") === "1";
   if (q.has("view")) state.view = q.get("view") === "basins" ? "basins" : "contour";
-  return { state, problems };
+  if (q.has("cam")) {
+    state.camera = decodeCamera(q.get("cam"));
+    if (state.camera) given.add("cam");
+    else problems.push(`camera “${q.get("cam")}” is not 3, 6 or 9 numbers`);
+  }
+  if (q.has("keep")) state.keepHikers = q.get("keep") === "1";
+  return { state, problems, given };
 }
 
 /** Write the state to the address bar, at most every 150 ms. */
