@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -12,7 +12,12 @@ from fastapi import APIRouter, Depends, Response
 
 from app import descent, optim, surfaces
 from app.api import compute
-from app.api.responses import StrictJSONResponse, finite_or_none, json_response
+from app.api.responses import (
+    EncodedJSONResponse,
+    StrictJSONResponse,
+    encode,
+    finite_or_none,
+)
 from app.api.schemas import (
     BasinsRequest,
     DescentRequest,
@@ -91,8 +96,15 @@ def _run_header(spec: RunSpec, index: int) -> dict[str, Any]:
     }
 
 
-def _columns(points: np.ndarray) -> dict[str, list[float]]:
-    return {name: points[:, i].tolist() for i, name in enumerate(descent.FIELDS)}
+def _columns(points: np.ndarray) -> dict[str, np.ndarray]:
+    """A path's (points, FIELDS) as one contiguous array per field: orjson writes them
+    directly, the same text as for lists of the floats, without making the lists."""
+    return dict(zip(descent.FIELDS, np.ascontiguousarray(points.T), strict=True))
+
+
+def _listed(columns: dict[str, np.ndarray]) -> dict[str, list[float]]:
+    """Columns as lists, for the stream's JSON Lines (FastAPI's encoder knows no numpy)."""
+    return {name: values.tolist() for name, values in columns.items()}
 
 
 def _outcome(result: descent.Descent, run: int) -> dict[str, Any]:
@@ -128,17 +140,34 @@ def _descent_response(body: DescentRequest, result: descent.Descent, paths: list
     }
 
 
+async def _computed_response(turns: Iterator[bytes | None]) -> EncodedJSONResponse:
+    """Run ``turns`` in the compute workers, one item per turn: None after each turn of
+    about 50 ms of steps, like the streams' (so no request holds a worker for long),
+    then the encoded response, built in the turn that ends the computation, so a small
+    one (a ghost path redrawn while a slider moves) is one turn, not a hand-off per
+    stage."""
+    async for encoded in compute.iterate(turns):
+        if encoded is not None:
+            break
+    return EncodedJSONResponse(encoded)
+
+
+def _descent_turns(body: DescentRequest, surface: surfaces.Surface) -> Iterator[bytes | None]:
+    result = _make_descent(body, surface)
+    paths = descent.Paths(result.count)
+    # Nobody sees a batch before it ends: no small first chunk.
+    for chunk in result.chunks(first_chunk_steps=descent.MAX_CHUNK_STEPS):
+        paths.add(chunk)
+        if result.finished:
+            break
+        yield None
+    yield encode(_descent_response(body, result, paths.arrays()))
+
+
 @router.post("/descent", response_class=StrictJSONResponse)
 async def run_descent(resolved: Resolved) -> Response:
     """Run up to 64 hikers at once (one batch) and return every path whole."""
-    body = resolved.body
-    result = await compute.run(_make_descent, body, resolved.surface)
-    paths = descent.Paths(result.count)
-    # Computed in turns of about 50 ms, like the streams, so no request holds a
-    # worker for long.
-    async for chunk in compute.iterate(result.chunks()):
-        paths.add(chunk)
-    return await json_response(_descent_response, body, result, paths.arrays())
+    return await _computed_response(_descent_turns(resolved.body, resolved.surface))
 
 
 @router.post("/descent/stream")
@@ -166,7 +195,7 @@ async def stream_descent(resolved: Resolved) -> AsyncIterator[dict[str, Any]]:
                     "type": "frames",
                     "run": run,
                     "from_step": chunk.from_step,
-                    **_columns(points),
+                    **_listed(_columns(points)),
                 }
         for run in chunk.ended:
             yield {"type": "end", "run": run, **_outcome(result, run)}
@@ -186,6 +215,23 @@ def _basin_response(result: descent.BasinMap, surface) -> dict[str, Any]:
     }
 
 
+def _basin_turns(body: BasinsRequest, surface: surfaces.Surface) -> Iterator[bytes | None]:
+    spec = body.optimizer
+    result = descent.basin_descent(
+        surface,
+        spec.optimizer,
+        spec.hyperparameters,
+        body.resolution,
+        body.max_steps,
+        body.tolerance,
+    )
+    for _ in result.chunks(record=False, first_chunk_steps=descent.MAX_CHUNK_STEPS):
+        if result.finished:
+            break
+        yield None
+    yield encode(_basin_response(descent.basin_map(result, body.resolution), surface))
+
+
 @router.post("/basins", response_class=StrictJSONResponse)
 async def basin_map(
     body: Annotated[BasinsRequest, with_examples(BasinsRequest)],
@@ -197,17 +243,4 @@ async def basin_map(
     of the domain's span of it. ``final_z`` is null where a start is not finite.
     """
     surface = await resolve_surface(body.surface)
-    spec = body.optimizer
-    result = await compute.run(
-        descent.basin_descent,
-        surface,
-        spec.optimizer,
-        spec.hyperparameters,
-        body.resolution,
-        body.max_steps,
-        body.tolerance,
-    )
-    async for _ in compute.iterate(result.chunks(record=False)):
-        pass
-    basins = await compute.run(descent.basin_map, result, body.resolution)
-    return await json_response(_basin_response, basins, surface)
+    return await _computed_response(_basin_turns(body, surface))
