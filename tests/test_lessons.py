@@ -117,6 +117,11 @@ def test_the_course_files_are_installed_with_the_package():
         ('"sgd:lr=0.1"', "step 1 (“Run it”), state", "has no setting “lrr”"),
         ('goal = "Make it converge."', "step 1 (“Run it”), task.goal", "is missing"),
         ('title = "Run it"', "step 1, titel", "is not a field a lesson may have here"),
+        (
+            'check = "verdict"',
+            "step 1 (“Run it”), task.checks[1]",
+            "“verdicts” is not a check (one of verdict,",
+        ),
     ],
 )
 def test_a_broken_file_is_refused_naming_file_step_and_field(tmp_path, change, where, says):
@@ -130,12 +135,22 @@ def test_a_broken_file_is_refused_naming_file_step_and_field(tmp_path, change, w
         '"sgd:lr=0.1"': '"sgd:lrr=0.1"',
         'goal = "Make it converge."': 'gaol = "Make it converge."',
         'title = "Run it"': 'titel = "Run it"',
+        'check = "verdict"': 'check = "verdicts"',
     }[change]
     assert change in GOOD_LESSON
     path = write(tmp_path, "01-bowl.toml", GOOD_LESSON.replace(change, broken))
     message = problems_of(path)
     assert f"{path}, {where}" in message
     assert says is None or says in message
+
+
+def test_the_readme_example_is_a_valid_lesson(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Writing a lesson") :]
+    example = section[section.index("```toml\n") + len("```toml\n") : section.index("\n```\n")]
+    lesson = load_lesson(write(tmp_path, "01-tolerance.toml", example))
+    assert [step.title for step in lesson.steps] == ["Flat enough", "A prediction"]
+    assert lesson.steps[0].solution_state["tol"] == 0.5
 
 
 def test_the_good_lesson_used_above_is_valid(tmp_path):

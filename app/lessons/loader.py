@@ -113,6 +113,8 @@ def load_lesson(path: Path) -> Lesson:
                 message = "is missing"
             elif e["type"] == "extra_forbidden":
                 message = "is not a field a lesson may have here (a typo?)"
+            elif e["type"] == "union_tag_invalid":
+                message = f"“{e['ctx']['tag']}” is not a check (one of {', '.join(CHECKS)})"
             where = (e.get("ctx") or {}).get("where")  # a part of the model the validator names
             loc = (*e["loc"], where) if where else e["loc"]
             problems.append(f"{_where(path, loc, data)}: {message}")
