@@ -8,6 +8,7 @@ import { postJSON } from "../common/api.js";
 import { fmt } from "../common/format.js";
 import { largestWeight } from "./check.js";
 import { PLAYING } from "./live-run.js";
+import { publishWalk } from "./results.js";
 import { WalkView, walkSteps } from "./walk-view.js";
 
 let view = null;
@@ -25,6 +26,7 @@ function show(k) {
   $("walk-back").disabled = step === 0;
   $("walk-next").disabled = step === last;
   $("netpage").dataset.walk = String(step);
+  publishWalk(walk, step);
 }
 
 /** Close the walk (a new run, new data, or the learner's ✕). */

@@ -6,6 +6,7 @@ import { $, app } from "./app.js";
 import { ApiError, postJSON } from "../common/api.js";
 import { fmt } from "../common/format.js";
 import { renderCheck } from "./gradcheck.js";
+import { publishGradientCheck } from "./results.js";
 import { gradcheckWork, parameterCount } from "./state.js";
 
 let token = 0;
@@ -54,6 +55,7 @@ async function checkGradient() {
     });
     if (mine !== token) return;
     renderCheck($("check-result"), result, { epoch: snap.epoch });
+    publishGradientCheck(result);
     $("check-status").textContent = "";
   } catch (error) {
     if (mine !== token) return;

@@ -38,7 +38,8 @@ import { plain } from "../common/format.js";
 import { installShortcuts } from "../common/keyboard.js";
 import { fillOptimizerSelect } from "../common/optimizer-fields.js";
 import { typeset } from "../common/typeset.js";
-import { bindBackprop, closeWalk, currentWalk, walkNear } from "./backprop.js";
+import { bindBackprop, closeWalk, currentWalk, walkExample, walkNear } from "./backprop.js";
+import { publishTraining } from "./results.js";
 import { TrainingCharts } from "./charts.js";
 import { bindCheck, clearCheck } from "./check.js";
 import { fillDatasetSelect, fillLayerSelect, fillSpeedSelect } from "./controls.js";
@@ -252,6 +253,7 @@ function onEpoch(message) {
     markDirty("units");
   }
   markDirty("boundary", "text", "weights");
+  publishTraining({ final: false }); // for whoever listens: the lesson panel (common/events.js)
 }
 
 function onPhase(phase) {
@@ -293,8 +295,9 @@ function onSet(state) {
   app.inForce = { optimizer: state.optimizer, lr };
 }
 
-function onDone() {
+function onDone(message) {
   markDirty("text", "weights");
+  publishTraining({ final: true, status: message.status, verdict: message.verdict });
 }
 
 function onWeights(snapshot) {
@@ -426,6 +429,7 @@ window.networkPage = {
   get walk() {
     return currentWalk();
   },
+  walkExample, // walk training point i (the lesson panel's "Show me")
   layerSizes: () => layerSizes(app.state.hidden),
 };
 

@@ -26,6 +26,7 @@ import { bindHikerControls } from "./hiker-controls.js";
 import { render, renderEquation, showRunState, verdictOf } from "./playback.js";
 import { applyPreset, expectText } from "./presets.js";
 import { Readout } from "./readout.js";
+import { publishRun } from "./results.js";
 import { Runner } from "./runner.js";
 import { resetRun, restartOrReset, runPause, startRun, stepOnce } from "./runs.js";
 import { bindSettings } from "./settings.js";
@@ -52,6 +53,7 @@ app.runner = new Runner({
   onEnd: () => {
     app.view.flush3d();
     renderEquation(true);
+    publishRun(); // for whoever listens: the lesson panel (common/events.js)
   },
 });
 const runner = app.runner;
