@@ -150,10 +150,17 @@ class _Worker:
         return None
 
     def kill(self) -> None:
+        """Stop the process and close the pipe; safe to call twice (stop() and the pool
+        thread's own clean-up may both do it)."""
+        if self.killed:
+            return
         self.killed = True
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.connection.close()
+        try:
+            self.process.kill()
+            self.process.join(timeout=5)
+            self.connection.close()
+        except (OSError, ValueError):  # already gone
+            pass
 
 
 @dataclass
