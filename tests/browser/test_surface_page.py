@@ -70,6 +70,8 @@ def test_pick_himmelblau_and_watch_the_hiker_walk_down_to_convergence(open_page,
     # the lesson's fan: the second hiker (γ = 0.01) converges; f(-0.5, -0.5) = 179.125 at the start
     walker = 1
     page.wait_for_function(f"Math.abs(window.gradientHiker.shown()[{walker}].z - 179.125) < 1e-9")
+    page.locator("#speed").fill("20")  # a few steps a second: slow enough to watch
+    page.wait_for_function("window.gradientHiker.runner.speed < 6")
     seen = [ui.hikers(page)[walker]["z"]]
     step = 0
     page.click("#run")

@@ -13,7 +13,8 @@
 //          by their measured cost and never block the rest of the animation.
 // The network page reuses it for a loss landscape, with its own axis names (`labels`).
 
-import { MAP_MARGIN, heightAt, hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
+import { MAP_MARGIN, hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
+import { arrow2d, arrow3d, inBox, lift } from "./hiker-marks.js";
 
 export { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-traces.js";
 
@@ -169,80 +170,6 @@ export class SurfaceView {
   }
 
   /**
-   * How long to draw a gradient arrow, 0…1: full length on slopes typical of the
-   * surface, shrinking as the ground flattens (so an arrow at a minimum, where
-   * the direction is noise, all but vanishes).
-   */
-  _arrowScale(gx, gy) {
-    const span = Math.max(
-      this.surface.x_range[1] - this.surface.x_range[0],
-      this.surface.y_range[1] - this.surface.y_range[0],
-    );
-    const typical = (0.05 * (this.zRange[1] - this.zRange[0])) / span;
-    return Math.min(1, Math.sqrt(Math.hypot(gx, gy) / typical));
-  }
-
-  /** Direction of −∇f at a hiker, in data units, at most 9% of the map across. */
-  _arrow2d(gx, gy) {
-    const xs = this.surface.x_range[1] - this.surface.x_range[0];
-    const ys = this.surface.y_range[1] - this.surface.y_range[0];
-    const u = -gx / xs;
-    const v = -gy / ys;
-    const n = Math.hypot(u, v);
-    if (!(n > 0) || !Number.isFinite(n)) return null;
-    const len = 0.09 * this._arrowScale(gx, gy);
-    if (len < 0.004) return null;
-    return [(u / n) * len * xs, (v / n) * len * ys];
-  }
-
-  /**
-   * A slim arrow along −∇f lying on the surface, lifted like the hiker: a shaft
-   * and a V-shaped head, as one line (null separates them). Built in the 3D
-   * box's own units so it looks the same on every surface.
-   */
-  _arrow3d([x0, y0], [gx, gy]) {
-    const xs = this.surface.x_range[1] - this.surface.x_range[0];
-    const ys = this.surface.y_range[1] - this.surface.y_range[0];
-    const a = this.aspect;
-    const dir = [(-gx * a.x) / xs, (-gy * a.y) / ys];
-    const n = Math.hypot(...dir);
-    if (!(n > 0) || !Number.isFinite(n)) return null;
-    const length = 0.16 * this._arrowScale(gx, gy);
-    if (length < 0.01) return null;
-    const [u, v] = [dir[0] / n, dir[1] / n];
-    const lift = this.zOffset * 0.6;
-    const X = [];
-    const Y = [];
-    const Z = [];
-    // a point `along` the arrow and `side`ways of it (box units) → data, on the surface
-    const put = (along, side) => {
-      const x = x0 + ((along * u - side * v) * xs) / a.x;
-      const y = y0 + ((along * v + side * u) * ys) / a.y;
-      const z = heightAt(this.mesh, x, y);
-      X.push(x);
-      Y.push(y);
-      Z.push(z === null ? null : z + lift);
-      return z !== null;
-    };
-    const SHAFT = 8;
-    for (let k = 0; k <= SHAFT; k++) if (!put((length * k) / SHAFT, 0)) return null;
-    X.push(null);
-    Y.push(null);
-    Z.push(null);
-    const head = 0.35 * length;
-    if (!(put(length - head, 0.6 * head) && put(length, 0) && put(length - head, -0.6 * head))) return null;
-    return { x: X, y: Y, z: Z };
-  }
-
-  /** Whether a point lies in the 3D box: a hiker that flew off is not drawn (it would squash the surface). */
-  _inBox(x, y, z) {
-    const [x0, x1] = this.surface.x_range;
-    const [y0, y1] = this.surface.y_range;
-    const [z0, z1] = this.zRange;
-    return x >= x0 && x <= x1 && y >= y0 && y <= y1 && z >= z0 && z <= z1;
-  }
-
-  /**
    * Move the hikers. `frame` is one entry per hiker:
    * {trail: {x, y, z}, at: [x, y, z], grad: [gx, gy]} (at null: hide the hiker).
    */
@@ -304,7 +231,7 @@ export class SurfaceView {
       traces.push(this.idxMap.trails[i]);
     });
     frame.forEach((f, i) => {
-      const d = f.at && this._arrow2d(f.grad[0], f.grad[1]);
+      const d = f.at && arrow2d(this, f.grad[0], f.grad[1]);
       X.push(d ? [f.at[0], f.at[0] + d[0]] : []);
       Y.push(d ? [f.at[1], f.at[1] + d[1]] : []);
       traces.push(this.idxMap.arrows[i]);
@@ -319,26 +246,6 @@ export class SurfaceView {
     ).catch(() => {});
   }
 
-  /**
-   * How high a hiker's marker floats above the surface: a little always, and
-   * above the ground close around it, so a hiker in a dip (Rastrigin, Easom's
-   * hole) is not hidden by the dip's rim. A stem joins it to the ground.
-   */
-  _lift(x, y, z) {
-    const radius = 0.04 * Math.max(...this.spans);
-    let rim = z;
-    for (const r of [radius / 2, radius])
-      for (let k = 0; k < 8; k++) {
-        const h = heightAt(
-          this.mesh,
-          x + r * Math.cos((k * Math.PI) / 4),
-          y + r * Math.sin((k * Math.PI) / 4),
-        );
-        if (h !== null && h > rim) rim = h;
-      }
-    return this.zOffset + (rim - z);
-  }
-
   _update3d(frame) {
     clearTimeout(this.pending3d);
     this.pending3d = null;
@@ -348,7 +255,7 @@ export class SurfaceView {
     const zTop = this.zRange[1];
     // Points outside the box are cut from the drawing: WebGL scales every trace
     // together, and one at f = 4.5e9 would break the surface into steps.
-    const inside = (x, y, z) => z !== null && this._inBox(x, y, z);
+    const inside = (x, y, z) => z !== null && inBox(this, x, y, z);
     const X = [];
     const Y = [];
     const Z = [];
@@ -362,7 +269,7 @@ export class SurfaceView {
     const markers = frame.map((f) => {
       if (!f.at || !inside(...f.at)) return null;
       const [x, y, z] = f.at;
-      return [x, y, Math.min(zTop, z + this._lift(x, y, z))];
+      return [x, y, Math.min(zTop, z + lift(this, x, y, z))];
     });
     frame.forEach((f, i) => {
       const t = f.trail;
@@ -385,7 +292,7 @@ export class SurfaceView {
       push(x, y, z, this.idx3d.trails[i]);
     });
     frame.forEach((f, i) => {
-      const arrow = markers[i] && this._arrow3d(f.at, f.grad);
+      const arrow = markers[i] && arrow3d(this, f.at, f.grad);
       if (arrow) push(arrow.x, arrow.y, arrow.z, this.idx3d.arrows[i]);
       else push([], [], [], this.idx3d.arrows[i]);
     });
