@@ -3,7 +3,8 @@
 Every generator takes ``(rng, n, noise)`` and returns ``x`` of shape ``(n, 2)`` and ``y``
 of shape ``(n,)``. Points are clipped to the box ``[-6, 6]²`` so one view fits all.
 ``noise`` is a fraction (0 = clean, 1 = very noisy); how it blurs each dataset is said
-in the dataset's description. Classification labels are 0 and 1, half of each.
+in its generator's docstring, and in plain words in its description. Classification
+labels are 0 and 1, half of each.
 """
 
 from __future__ import annotations
@@ -129,13 +130,65 @@ def _sine(rng, n, noise):
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
-        DatasetInfo("circle", "Circle", "classification", _circle.__doc__, _circle),
-        DatasetInfo("xor", "Exclusive or", "classification", _xor.__doc__, _xor),
-        DatasetInfo("gauss", "Two Gaussians", "classification", _gauss.__doc__, _gauss),
-        DatasetInfo("spiral", "Spiral", "classification", _spiral.__doc__, _spiral),
-        DatasetInfo("moons", "Two moons", "classification", _moons.__doc__, _moons),
-        DatasetInfo("plane", "Plane", "regression", _plane.__doc__, _plane),
-        DatasetInfo("sine", "Sine wave", "regression", _sine.__doc__, _sine),
+        # The descriptions are for a learner choosing data (GET /api/datasets); the
+        # generators' docstrings say exactly how the points are made.
+        DatasetInfo(
+            "circle",
+            "Circle",
+            "classification",
+            "Orange points inside a circle, blue points in a ring around it. More noise "
+            "scatters the points and narrows the gap between the two.",
+            _circle,
+        ),
+        DatasetInfo(
+            "xor",
+            "Exclusive or",
+            "classification",
+            "Orange where x₁ and x₂ have the same sign (top right and bottom left), blue in "
+            "the other two corners. No straight line can split them. More noise scatters the "
+            "points up to the axes.",
+            _xor,
+        ),
+        DatasetInfo(
+            "gauss",
+            "Two Gaussians",
+            "classification",
+            "Two round clouds: orange at the top right, blue at the bottom left. More noise "
+            "spreads them out until they overlap.",
+            _gauss,
+        ),
+        DatasetInfo(
+            "spiral",
+            "Spiral",
+            "classification",
+            "Two spirals wound into each other, one per colour: the hardest to learn here. "
+            "More noise blurs the arms.",
+            _spiral,
+        ),
+        DatasetInfo(
+            "moons",
+            "Two moons",
+            "classification",
+            "Two interlocking half-moons, one per colour. More noise blurs their edges "
+            "until they overlap.",
+            _moons,
+        ),
+        DatasetInfo(
+            "plane",
+            "Plane",
+            "regression",
+            "A tilted plane: the target rises steadily towards the top right, "
+            "y = (x₁ + x₂)/10. More noise adds random scatter to every target.",
+            _plane,
+        ),
+        DatasetInfo(
+            "sine",
+            "Sine wave",
+            "regression",
+            "A wave across the plane: the target goes up and down as sin(x₁), whatever x₂ is. "
+            "More noise adds random scatter to every target.",
+            _sine,
+        ),
     ]
 }
 

@@ -1,12 +1,12 @@
 // "Backprop, one example at a time", the feature: a click on a training point
 // (in Look mode) pauses the run, asks POST /api/network/backprop for that
 // example through the network as it is now, and walks it step by step with
-// the walk view (walk-view.js) on the diagram.
+// the walk view (walk-view.js) on the diagram. While the run stands still, the
+// walk follows the weights the diagram shows (a Step re-walks the same example).
 
 import { $, app } from "./app.js";
 import { postJSON } from "../common/api.js";
 import { fmt } from "../common/format.js";
-import { largestWeight } from "./check.js";
 import { PLAYING } from "./live-run.js";
 import { publishWalk } from "./results.js";
 import { WalkView, walkSteps } from "./walk-view.js";
@@ -29,6 +29,16 @@ function show(k) {
   publishWalk(walk, step);
 }
 
+/** The largest |weight or bias| of a network, Infinity if one is not finite (sent as null). */
+function largestWeight(weights) {
+  let m = 0;
+  for (const { W, b } of weights) {
+    for (const row of W) for (const w of row) m = w === null ? Infinity : Math.max(m, Math.abs(w));
+    for (const v of b) m = v === null ? Infinity : Math.max(m, Math.abs(v));
+  }
+  return m;
+}
+
 /** Close the walk (a new run, new data, or the learner's ✕). */
 export function closeWalk() {
   token += 1;
@@ -39,11 +49,10 @@ export function closeWalk() {
   if (app.dataView) app.dataView.select(null);
 }
 
-/** Walk training point `i` of the current run through the current weights. */
-export async function walkExample(i) {
+/** Walk training point `i` of the current run through the current weights, from step `k`. */
+export async function walkExample(i, k = 0) {
   const snap = app.snapshot;
   if (!app.info || !snap) return;
-  if (app.run.phase === PLAYING) app.run.pause(); // the walk is of one set of weights: hold them
   if (!(largestWeight(snap.weights) <= app.limits.max_weight)) {
     $("walk").hidden = false;
     $("walk-step").textContent =
@@ -77,7 +86,7 @@ export async function walkExample(i) {
       epoch: snap.epoch,
     };
     $("walk-slider").max = String(walk.steps.length - 1);
-    show(0);
+    show(k);
   } catch (error) {
     if (mine !== token) return;
     $("walk-step").textContent = `The example could not be walked: ${error.message}`;
@@ -88,8 +97,16 @@ export async function walkExample(i) {
 export function walkNear(point) {
   const i = app.dataView.nearestTrain(point);
   if (i === null) return false;
+  // the walk is of one set of weights: hold them (the walk follows once they are current)
+  if (app.run.phase === PLAYING) app.run.pause();
   walkExample(i);
   return true;
+}
+
+/** New weights arrived: a walk of older weights, while the run stands still, is walked again. */
+export function followWeights() {
+  const snap = app.snapshot;
+  if (walk && snap && snap.epoch !== walk.epoch && app.run.phase !== PLAYING) walkExample(walk.index, walk.k);
 }
 
 export function bindBackprop() {

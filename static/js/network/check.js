@@ -1,9 +1,11 @@
-// "Backprop vs nudging", the feature: ask POST /api/network/gradients for the
-// network as it is now and hand the reply to the view (gradcheck.js). A check
-// the server would refuse is explained before it is sent.
+// "Backprop vs nudging", the feature: ask for the network's gradient both ways, as
+// it is now, and hand the reply to the view (gradcheck.js). The page asks through
+// POST /page/network/gradients, the same check answered 200 either way, so a
+// check the server refuses (a diverged network, too much work) is said in its own
+// words without a failed request in the console. Too much work is said before asking.
 
-import { $, app } from "./app.js";
-import { ApiError, postJSON } from "../common/api.js";
+import { $, app, detailText } from "./app.js";
+import { postJSON } from "../common/api.js";
 import { fmt } from "../common/format.js";
 import { renderCheck } from "./gradcheck.js";
 import { publishGradientCheck } from "./results.js";
@@ -24,14 +26,6 @@ async function checkGradient() {
     $("check-status").textContent = "Waiting for the network's weights — try again in a moment.";
     return;
   }
-  const largest = largestWeight(snap.weights);
-  if (!(largest <= app.limits.max_weight)) {
-    // a diverged run: its weights are past what any request may carry, and the reason is the rate
-    $("check-status").textContent =
-      `The weights have grown to ${Number.isFinite(largest) ? `|w| = ${fmt(largest, 2)}` : "infinity"}, beyond the ±${fmt(app.limits.max_weight)} a network sent to the server may hold: ` +
-      "training blew up, so there is no sensible gradient to check. The learning rate was too large: lower it, then Reset.";
-    return;
-  }
   const P = parameterCount(app.state.hidden);
   if (gradcheckWork(app.state) > app.limits.max_network_work) {
     // say it in advance, and say why it matters
@@ -47,35 +41,35 @@ async function checkGradient() {
   $("check-status").textContent =
     `Nudging each of the ${P} weights and biases up and down (${2 * P} forward passes)…`;
   try {
-    const result = await postJSON("/api/network/gradients", {
+    const reply = await postJSON("/page/network/gradients", {
       network: { weights: snap.weights, activation: app.info.activation },
       dataset: app.body.dataset,
       epsilon: 1e-6,
       l2: app.state.l2,
     });
     if (mine !== token) return;
-    renderCheck($("check-result"), result, { epoch: snap.epoch });
-    publishGradientCheck(result);
-    $("check-status").textContent = "";
+    if (reply.ok) {
+      renderCheck($("check-result"), reply.report, { epoch: snap.epoch });
+      publishGradientCheck(reply.report);
+      $("check-status").textContent = "";
+    } else {
+      $("check-result").replaceChildren();
+      $("check-status").textContent = refusal(reply.detail);
+    }
   } catch (error) {
     if (mine !== token) return;
-    $("check-status").textContent =
-      error instanceof ApiError && error.status === 422
-        ? `The server refused the check: ${error.message}`
-        : `The check could not run: ${error.message}`;
+    $("check-status").textContent = `The check could not run: ${error.message}`;
   } finally {
     if (mine === token) $("check-run").disabled = false;
   }
 }
 
-/** The largest |weight or bias| of a network, Infinity if one is not finite (sent as null). */
-export function largestWeight(weights) {
-  let m = 0;
-  for (const { W, b } of weights) {
-    for (const row of W) for (const w of row) m = w === null ? Infinity : Math.max(m, Math.abs(w));
-    for (const v of b) m = v === null ? Infinity : Math.max(m, Math.abs(v));
-  }
-  return m;
+/** The server's reason for refusing a check, and what to do about it. */
+function refusal(detail) {
+  const diverged = detail.some((d) => d.type === "diverged_weights" || d.type === "diverged_network");
+  return diverged
+    ? `No gradient to check: training blew up. The server says: ${detailText(detail)}. The learning rate was too large: lower it, then Reset.`
+    : `The server refused the check: ${detailText(detail)}`;
 }
 
 export function bindCheck() {

@@ -8,7 +8,8 @@ import { $, actions, app } from "./app.js";
 import { renderLayers, renderOptimizer, syncControls } from "./sidebar.js";
 import { hyperparameters } from "./state.js";
 
-// The circle at its defaults, six layers of 8, SGD at a rate where sigmoid stalls.
+// The circle at its defaults, six layers of 8, SGD at a rate where sigmoid stalls, in
+// minibatches of 16 (so W₁'s gradient sits about 1,000× below the largest while it stalls).
 export const VANISHING = {
   dataset: "circle",
   n: 200,
@@ -20,7 +21,7 @@ export const VANISHING = {
   weightSeed: 0,
   optimizer: "sgd",
   params: { lr: 0.5 },
-  batchSize: null,
+  batchSize: 16,
   l2: 0,
   epochs: 2000,
 };

@@ -1,6 +1,8 @@
 // The network's learning-rate fan, the feature: the network as set (same data,
-// same starting weights) trained at five learning rates a factor of 10 apart
-// around the learner's, by POST /api/train/fan, then drawn side by side.
+// same starting weights) trained at five learning rates around the learner's, each
+// about 30× the one before (10^1.5: a span of a million, wide enough that the
+// smallest barely moves and the largest thrashes, for Adam as for SGD), by
+// POST /api/train/fan, then drawn side by side.
 
 import { $, app, networkSpec, optimizerSpec } from "./app.js";
 import { postJSON } from "../common/api.js";
@@ -8,16 +10,16 @@ import { plain } from "../common/format.js";
 import { drawFan } from "./fan-view.js";
 import { datasetSpec, epochsThatFit, hyperparameters } from "./state.js";
 
-const FACTORS = [0.01, 0.1, 1, 10, 100];
+const FACTORS = [-3, -1.5, 0, 1.5, 3].map((e) => 10 ** e);
 const MOST_EPOCHS = 1000; // the fan compares shapes; a long run adds little but waiting
 const POINTS = 200; // recorded epochs per run
 const MAX_LR = 1e6; // limits.MAX_LEARNING_RATE
 
 let token = 0;
 
-/** Five rates around `lr`, a factor of 10 apart. */
+/** Five rates around `lr`, each about 30× the one before (two significant digits). */
 export function fanRates(lr) {
-  return FACTORS.map((f) => Math.min(MAX_LR, Number((f * lr).toPrecision(3))));
+  return FACTORS.map((f) => Math.min(MAX_LR, Number((f * lr).toPrecision(2))));
 }
 
 async function runFan() {

@@ -120,7 +120,7 @@ export function showRunState() {
         ? "Ready — press Train (Space)."
         : `Paused at epoch ${epoch}${why}`,
     [DONE]: `Done, ${epoch} epochs${why}`,
-    [DIVERGED]: `Diverged in epoch ${epoch + 1}: the loss stopped being finite. Shown: epoch ${epoch}, the last finite network. Try a smaller learning rate.`,
+    [DIVERGED]: `Diverged in epoch ${epoch + 1}: the loss stopped being finite (shown: epoch ${epoch}). Lower the learning rate.`,
     [LOST]: `${run.closeReason ? "Disconnected" : "Connection lost"} at epoch ${epoch}.`,
     [REFUSED]: "Not training: fix the settings (see the message above).",
   };

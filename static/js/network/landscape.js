@@ -5,11 +5,19 @@
 // through the final weights; the path is the training run projected onto it.
 
 import { fmt } from "../common/format.js";
+import { DEFAULT_CAMERA } from "../common/surface-traces.js";
 import { SurfaceView } from "../common/surface-view.js";
 import { Trail } from "../common/trail.js";
 
 const HIKER = { colour: "#e6194b", label: "the training run" };
 const REPLAY_SECONDS = 5;
+
+/** The surface page's camera, stepped back on a narrow screen so the tick labels stay in the picture. */
+function cameraFor(width) {
+  const back = width < 520 ? 1.45 : width < 760 ? 1.2 : 1;
+  const eye = DEFAULT_CAMERA.eye;
+  return { ...DEFAULT_CAMERA, eye: { x: eye.x * back, y: eye.y * back, z: eye.z * back } };
+}
 
 function height(value, log) {
   if (value === null || value === undefined) return null;
@@ -63,6 +71,7 @@ export class LandscapeView {
       logColour: false,
       basins: null,
       hikers: [HIKER],
+      camera: cameraFor(this.view.el3d.clientWidth),
     });
     this.slider.max = String(p.alpha.length - 1);
     this.slider.disabled = false;

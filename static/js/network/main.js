@@ -14,10 +14,12 @@
 //   experiment.js       the vanishing-gradient experiment, one click each
 //   backprop.js         one example's backprop, step by step (POST /api/network/backprop)
 //   fan.js              the learning-rate fan (POST /api/train/fan)
-//   check.js            backprop vs nudging (POST /api/network/gradients)
+//   check.js            backprop vs nudging (POST /page/network/gradients)
+//   scaling.js          why backprop: its cost against nudging's as networks grow
 //   landscape-panel.js  the hiker on the network's landscape
 //   views: data-view.js, diagram.js (+ unit-maps.js, diagram-hover.js), charts.js,
-//          walk-view.js, fan-view.js, grad-heatmap.js, gradcheck.js, landscape.js
+//          walk-view.js, fan-view.js, scaling-view.js, grad-heatmap.js, gradcheck.js,
+//          landscape.js
 
 import {
   $,
@@ -38,7 +40,14 @@ import { plain } from "../common/format.js";
 import { installShortcuts } from "../common/keyboard.js";
 import { fillOptimizerSelect } from "../common/optimizer-fields.js";
 import { typeset } from "../common/typeset.js";
-import { bindBackprop, closeWalk, currentWalk, walkExample, walkNear } from "./backprop.js";
+import {
+  bindBackprop,
+  closeWalk,
+  currentWalk,
+  followWeights,
+  walkExample,
+  walkNear,
+} from "./backprop.js";
 import { publishTraining } from "./results.js";
 import { TrainingCharts } from "./charts.js";
 import { bindCheck, clearCheck } from "./check.js";
@@ -48,6 +57,7 @@ import { NetworkDiagram } from "./diagram.js";
 import { DiagramHover } from "./diagram-hover.js";
 import { bindExperiment } from "./experiment.js";
 import { bindFan } from "./fan.js";
+import { bindScaling, updateScaling } from "./scaling.js";
 import { markDirty, showHeatmap, showReadout, showRunState } from "./frames.js";
 import { GradientHeatmap } from "./grad-heatmap.js";
 import { LandscapeView } from "./landscape.js";
@@ -241,6 +251,7 @@ function onStart(info) {
   } else app.heatmap.clear("Waiting for the first weights…");
   showDataText();
   showReadout();
+  updateScaling();
   markDirty("weights");
 }
 
@@ -305,6 +316,7 @@ function onWeights(snapshot) {
   app.snapshot = snapshot;
   app.diagram.setWeights(snapshot.weights, snapshot.gradients);
   app.hover.refresh();
+  followWeights();
   showHeatmap();
   $("check-run").disabled = false;
   app.weightsCost = 0.7 * app.weightsCost + 0.3 * (performance.now() - started);
@@ -388,6 +400,7 @@ async function init() {
   bindBackprop();
   bindFan();
   bindExperiment();
+  bindScaling();
   app.charts.lossScale = app.state.lossScale;
   run.connect();
   if (!startRun({ play: false })) $("netpage").dataset.ready = "1";

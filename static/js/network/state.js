@@ -74,10 +74,10 @@ export function parameterCount(hidden) {
 /**
  * The resolution of each hidden unit's map (unit_resolution): as fine as a
  * budget of values per epoch message allows, since every hidden unit sends a
- * grid: 14 × 14 for the default 32 units, 4 × 4 (the coarsest) for 8 × 64;
+ * grid: 24 × 24 (the finest asked) for the default 32 units, 6 × 6 for 8 × 64;
  * 0 (no maps) where the server offers none (`most`, limits.max_unit_resolution).
  */
-export const UNIT_VALUES = 6400;
+export const UNIT_VALUES = 20000;
 export function unitResolution(hidden, most) {
   const units = hidden.reduce((a, b) => a + b, 0);
   if (!units || !(most > 0)) return 0;

@@ -4,16 +4,16 @@
 export const VERDICTS = {
   converged: {
     label: "converged",
-    say: "the loss has settled near its floor; more epochs change little.",
+    say: "the loss has settled; more epochs change little.",
   },
   learning: { label: "learning", say: "the loss is still falling." },
   stalled: {
     label: "stalled",
-    say: "the loss is flat, far from fitted: the steps barely move it (too small a rate, or vanishing gradients).",
+    say: "flat and far from fitted: the steps barely move it (too small a rate, or vanishing gradients).",
   },
   unstable: {
     label: "unstable",
-    say: "the loss jumps up and down: the learning rate is too large. Try a smaller one.",
+    say: "the loss jumps up and down: the learning rate is too large.",
   },
   diverged: {
     label: "diverged",

@@ -11,12 +11,8 @@ import { fmt, subscript, tex } from "../common/format.js";
 import { typeset } from "../common/typeset.js";
 import { el } from "./diagram.js";
 
-const DERIVATIVE = {
-  tanh: { tex: "1 - h^2", of: (z, h) => 1 - h * h },
-  sigmoid: { tex: "h\\,(1 - h)", of: (z, h) => h * (1 - h) },
-  relu: { tex: "[z > 0]", of: (z) => (z > 0 ? 1 : 0) },
-  linear: { tex: "1", of: () => 1 },
-};
+// act′(z), as the formula writes it (the server sends its value: `slope`)
+const DERIVATIVE = { tanh: "1 - h^2", sigmoid: "h\\,(1 - h)", relu: "[z > 0]", linear: "1" };
 const NUMBERS_ON_DIAGRAM = 12; // more units in a column than this: the numbers go in the table only
 
 /** The steps of the walk for a network of `layers` weight layers. */
@@ -131,16 +127,16 @@ export class WalkView {
         const next = this._layer(l + 1);
         const Wn = weights[l].W; // W_{l+1}: from layer l's units to the next layer's
         const terms = next.delta.map((d, j) => `${num(Wn[0][j])}\\cdot${num(d)}`);
-        const slope = DERIVATIVE[activation].of(layer.pre_activation[0], layer.activation[0]);
+        const slope = layer.slope[0];
         return {
           say: `layer ${l}'s δ: the next layer's δ sent back through the weights, times the slope of ${activation} at z: δ${subscript(l)} = (W${subscript(l + 1)} δ${subscript(l + 1)}) ⊙ ${activation}′(z${subscript(l)}).`,
-          formula: `\\delta${sub(l)}[0] = \\big(${sumOf(terms)}\\big)\\cdot ${num(slope)} = ${tex(layer.delta[0], 4)},\\quad ${activation}'(z) = ${DERIVATIVE[activation].tex}`,
+          formula: `\\delta${sub(l)}[0] = \\big(${sumOf(terms)}\\big)\\cdot ${num(slope)} = ${tex(layer.delta[0], 4)},\\quad ${activation}'(z) = ${DERIVATIVE[activation]}`,
         };
       }
       case "gradW": {
         const inputName = l === 1 ? "x" : `h${subscript(l - 1)}`;
         return {
-          say: `every weight of W${subscript(l)}: its input times the δ of the unit it feeds, ∂L/∂W${subscript(l)} = ${inputName} ⊗ δ${subscript(l)} (and ∂L/∂b${subscript(l)} = δ${subscript(l)}).`,
+          say: `every weight of W${subscript(l)}: its input times the δ of the unit it feeds, ∂L/∂W${subscript(l)} = ${inputName} ⊗ δ${subscript(l)} (and ∂L/∂b${subscript(l)} = δ${subscript(l)}). On the edges: red where ∂L/∂w > 0, blue where < 0, wider when larger.`,
           formula: `\\frac{\\partial L}{\\partial W${sub(l)}[0,0]} = ${h(l - 1)}[0]\\cdot\\delta${sub(l)}[0] = ${num(layer.input[0])}\\cdot${num(layer.delta[0])} = ${tex(layer.grad_W[0][0], 4)}`,
         };
       }
@@ -203,24 +199,28 @@ export class WalkView {
         rx: 6, class: "walk-ring", "data-column": column,
       }, g);
     }
+    // a hidden unit's numbers to its right; the inputs' to their right, above the
+    // edges; the output's to its left, so none leaves the picture
+    const last = d.columns.length - 1;
     const put = (c, vs, cls, dy) =>
       vs.forEach((v, i) => {
         const col = d.columns[c];
         if (col.ys.length > NUMBERS_ON_DIAGRAM) return;
         const u = d.unitAt(c, i);
-        const right = c === 0 ? -(u.r + 4) : Math.max(u.r, u.side / 2) + 3;
+        const reach = c === 0 || c === last ? u.r + 3 : Math.max(u.r, u.side / 2) + 3;
         const t = el("text", {
-          x: (u.x + right).toFixed(1),
+          x: (c === last ? u.x - reach : u.x + reach).toFixed(1),
           y: (u.y + dy).toFixed(1),
-          "text-anchor": c === 0 ? "end" : "start",
+          "text-anchor": c === last ? "end" : "start",
           class: `walk-value ${cls}`,
           "data-column": c,
           "data-unit": i,
         }, g);
         t.textContent = fmt(v, 3);
       });
-    for (const [c, vs] of values) put(c, vs, "value", c === 0 ? -9 : -3);
-    for (const [c, vs] of deltas) put(c, vs, "grad", 9);
+    const outer = (c) => c === 0 || c === last;
+    for (const [c, vs] of values) put(c, vs, "value", outer(c) ? -10 : -3);
+    for (const [c, vs] of deltas) put(c, vs, "grad", outer(c) ? 18 : 9);
   }
 
   _table(step) {
@@ -250,7 +250,10 @@ export class WalkView {
       row(["unit", ...Array.from({ length: n }, (_, i) => String(i)), ...(layer.pre_activation.length > n ? ["…"] : [])], true);
       row(["z", ...layer.pre_activation.slice(0, n).map((v) => fmt(v, 3))]);
       if (step.l < this.walk.reply.layers.length) row(["h", ...layer.activation.slice(0, n).map((v) => fmt(v, 3))]);
-      if (step.kind === "delta") row(["δ", ...layer.delta.slice(0, n).map((v) => fmt(v, 3))]);
+      if (step.kind === "delta") {
+        row(["act′(z)", ...layer.slope.slice(0, n).map((v) => fmt(v, 3))]);
+        row(["δ", ...layer.delta.slice(0, n).map((v) => fmt(v, 3))]);
+      }
     }
     box.append(table);
   }
