@@ -556,13 +556,15 @@ def test_hiker_names_are_never_cut_short(open_page):
     )
 
 
-def test_desktop_layout_puts_the_controls_beside_the_plots(open_page):
+def test_desktop_layout_puts_the_controls_beside_the_plots(open_page, ui):
     page = open_page("s=himmelblau", width=1440, height=900)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
     map_box = page.locator("#map").bounding_box()
     assert page.locator(".controls").bounding_box()["x"] >= map_box["x"] + map_box["width"]
     assert page.locator("#run").bounding_box()["y"] < 900
     assert not page.locator("#settings-toggle").is_visible()
+    run_to_the_end(page, ui)  # the lesson's fan: crawling, converged, oscillating, diverged
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
     shoot(page, "desktop")
 
 
