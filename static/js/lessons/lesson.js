@@ -164,6 +164,10 @@ function onResult(result) {
   const final = result.final !== false;
   const outcome = s.task.checks.length ? evaluate(s.task, s.page, result) : { met: true, items: [], missing: [] };
   [...$("task-checks").children].forEach((li, i) => (li.dataset.met = String(outcome.items[i].met)));
+  if (prediction && !final && !view.revealed) {
+    status(view.picked === null ? "Make your prediction (above) before the run ends." : "Running… the answer shows when the run ends.");
+    return;
+  }
   if (prediction && final) {
     if (view.picked === null && !view.revealed) {
       status("Make your prediction first (above), then run it again: the answer shows after the run.");
@@ -222,7 +226,9 @@ function markDone(outcome) {
 // ---------------------------------------------------------------- moving
 
 function go(index, { replace = false } = {}) {
-  view.index = Math.max(0, Math.min(view.lesson.steps.length - 1, index));
+  const wanted = Math.max(0, Math.min(view.lesson.steps.length - 1, index));
+  if (wanted === view.index && !replace) return; // already there
+  view.index = wanted;
   const url = `${location.pathname}?step=${view.index + 1}`;
   if (replace) history.replaceState({ step: view.index }, "", url);
   else history.pushState({ step: view.index }, "", url);
