@@ -112,9 +112,8 @@ class Descent:
         self.verdict = np.full(count, None, dtype=object)
         self.hessian_eigenvalues = np.full((count, 2), np.nan)
         self.nearest: list[dict | None] = [None] * count
-        # While chunks() runs: the run in each live column (basins drop the columns
-        # of ended runs), which columns still walk, the previous point (where a
-        # diverging run's path ends) and the runs ended in the current chunk.
+        # While chunks() runs: the run in each live column (grids drop the columns of
+        # ended runs), which columns still walk and the runs ended in the current chunk.
         self._runs = np.arange(count)
         self._active = np.ones(count, dtype=bool)
         self._ended: list[int] = []
