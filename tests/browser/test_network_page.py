@@ -25,8 +25,8 @@ NP = "window.networkPage"
 
 
 def wait_network_ready(page) -> None:
-    page.wait_for_selector("#netpage[data-ready='1']")
-    page.wait_for_function(f"{RUN} === 'paused'")
+    # a selector, not a predicate: it also works under the enforced CSP (no eval)
+    page.wait_for_selector("#netpage[data-ready='1'][data-run='paused']")
 
 
 @pytest.fixture
@@ -597,6 +597,12 @@ def test_one_tap_on_a_touch_screen_adds_one_point(browser, live_server):
             page.wait_for_function(f"n => {NP}.info && {NP}.info.train.y.length === n", arg=count)
             wait_run(page, "paused")
         assert len(page.evaluate(f"{NP}.state.points.y")) == 22
+        # a tap on a unit shows what it computes, and the tip stays after the finger lifts
+        page.evaluate("document.getElementById('diagram').scrollIntoView({block: 'center'})")
+        x, y = unit_xy(page, 1, 0)
+        page.touchscreen.tap(x, y)
+        page.locator("#diagram-tip").wait_for(state="visible")
+        assert page.get_attribute("#diagram-tip", "data-unit") == "1:0"
         problems.check()
     finally:
         context.close()
@@ -821,3 +827,22 @@ def test_the_datasets_are_described_in_plain_words(open_network):
         page.select_option("#dataset", option)
         words = page.inner_text("#dataset-description")
         assert words and not any(j in words for j in ("std", "jitter", "·noise", "2.5×")), words
+
+
+def test_maps_walk_fan_and_costs_draw_under_the_content_security_policy(open_network):
+    """The views of issue 10 under the policy the server sends (no bypass): canvases,
+    KaTeX in the walk, Plotly in the fan and the cost chart; any blocked thing would be
+    a console error, which fails the test."""
+    from tests.browser.test_csp import wait_until
+
+    page = open_network("ds=xor&hidden=4,3&epochs=100&speed=0", enforce_csp=True)
+    page.click("#play")
+    wait_until(page, f"{RUN} === 'done' && {NP}.units !== null && {NP}.snapshot !== null")
+    page.mouse.click(*plot_xy(page, page.evaluate(f"{NP}.info.train.x[0]")))
+    wait_until(page, "document.querySelector('#walk-formula .katex') !== null")
+    page.click("#fan-run")
+    page.locator("#scaling").scroll_into_view_if_needed()
+    wait_until(
+        page, "['fan', 'scaling'].every(k => document.getElementById('netpage').dataset[k])", 120
+    )
+    assert page.locator("#fan-runs .fan-run").count() == 5

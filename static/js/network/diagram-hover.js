@@ -44,7 +44,8 @@ export class DiagramHover {
       this.show(...at(event));
     });
     container.addEventListener("pointerdown", (event) => this.show(...at(event)));
-    container.addEventListener("pointerleave", () => this.hide());
+    // a finger lifting "leaves" at once: on a touch screen the tip stays until the next tap
+    container.addEventListener("pointerleave", (event) => event.pointerType !== "touch" && this.hide());
   }
 
   hide() {

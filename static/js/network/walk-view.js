@@ -31,10 +31,10 @@ const sub = (l) => `_{${l}}`;
 const h = (l) => (l === 0 ? "x" : `h${sub(l)}`);
 const num = (v) => (v < 0 ? `(${tex(v, 3)})` : tex(v, 3));
 
-/** A sum written out: the first few terms, then "+ ⋯" for the rest. */
-function sumOf(terms, more) {
-  const shown = terms.slice(0, 3).join(" + ");
-  return terms.length > 3 || more ? `${shown} + \\cdots` : shown;
+/** A sum written out: its first terms, then "+ ⋯" for the rest (the table has them all). */
+function sumOf(terms, count = 3) {
+  const shown = terms.slice(0, count).join(" + ");
+  return terms.length > count ? `${shown} + \\cdots` : shown;
 }
 
 export class WalkView {
@@ -130,7 +130,7 @@ export class WalkView {
         const slope = layer.slope[0];
         return {
           say: `layer ${l}'s δ: the next layer's δ sent back through the weights, times the slope of ${activation} at z: δ${subscript(l)} = (W${subscript(l + 1)} δ${subscript(l + 1)}) ⊙ ${activation}′(z${subscript(l)}).`,
-          formula: `\\delta${sub(l)}[0] = \\big(${sumOf(terms)}\\big)\\cdot ${num(slope)} = ${tex(layer.delta[0], 4)},\\quad ${activation}'(z) = ${DERIVATIVE[activation]}`,
+          formula: `\\delta${sub(l)}[0] = \\big(${sumOf(terms, 2)}\\big)\\cdot ${num(slope)} = ${tex(layer.delta[0], 4)}\\qquad ${activation}'(z) = ${DERIVATIVE[activation]}`,
         };
       }
       case "gradW": {
