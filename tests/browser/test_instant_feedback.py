@@ -66,10 +66,14 @@ def scrub_to(page, k: int) -> None:
     page.wait_for_function(f"window.gradientHiker.shown().every(h => h.step === {k})")
 
 
-def markers_on_map(page) -> list[list[float]]:
-    return page.evaluate(
-        "(() => { const t = document.querySelector('#map .map-front').data.find(t => t.name === 'hikers');"
-        " return t.x.map((x, i) => [x, t.y[i]]); })()"
+def wait_markers_at(page, k: int) -> None:
+    """Wait until every hiker's marker on the map sits on point k of its path."""
+    page.wait_for_function(
+        """(k) => { const t = document.querySelector('#map .map-front').data
+                      .find(t => t.name === 'hikers');
+                    return window.gradientHiker.runner.runs.every((r, i) =>
+                      t.x[i] === r.path.x[k] && t.y[i] === r.path.y[k]); }""",
+        arg=k,
     )
 
 
@@ -179,12 +183,12 @@ def test_the_scrubber_moves_every_hiker_back_and_the_link_keeps_the_step(open_pa
     run_to_the_end(page, ui)
     scrub_to(page, 12)
     assert page.evaluate(f"{RUNNER}.state") == "paused"
-    assert markers_on_map(page) == [path_point(page, 0, 12), path_point(page, 1, 12)]
+    wait_markers_at(page, 12)
     # ← steps back (from anywhere but a slider), as → steps forward
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("window.gradientHiker.shown().every(h => h.step === 11)")
-    assert markers_on_map(page) == [path_point(page, 0, 11), path_point(page, 1, 11)]
+    wait_markers_at(page, 11)
     assert page.locator("#readout-body [data-col='step']").all_inner_texts() == ["11", "11"]
     assert page.inner_text("#equation [data-eq-title]").endswith("step 11")
     assert page.inner_text("#scrub-out").startswith("11 of ")
@@ -196,7 +200,7 @@ def test_the_scrubber_moves_every_hiker_back_and_the_link_keeps_the_step(open_pa
     page.reload()
     page.wait_for_selector("#explorer[data-ready='1'][data-run='paused']")
     page.wait_for_function("window.gradientHiker.shown().every(h => h.step === 12)")
-    assert markers_on_map(page) == [path_point(page, 0, 12), path_point(page, 1, 12)]
+    wait_markers_at(page, 12)
     assert ui.query(page)["step"] == ["12"]
     # Run plays on from there; a reset takes the step out of the link
     page.click("#reset")

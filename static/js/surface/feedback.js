@@ -20,6 +20,7 @@ import { Scrubber } from "./scrubber.js";
 import { StabilityMap } from "./stability-map.js";
 import { hikerLabel, hyperparameters, startOf } from "./state.js";
 import { readNumber } from "../common/fields.js";
+import { arrow2d } from "../common/hiker-marks.js";
 import { roundToSpan } from "../common/format.js";
 import { sliderToLr } from "../common/learning-rate.js";
 import { readHyperFields } from "../common/optimizer-fields.js";
@@ -55,7 +56,7 @@ export function installFeedback() {
   });
   window.gradientHiker.feedback = {
     get ghost() {
-      return { ...shownGhost, points: overlay.ghostPoints() };
+      return { ...shownGhost, points: overlay.ghostPoints(), requests: { ...ghosts.counts } };
     },
     marks: () => curvature.marks.map((m) => ({ name: m.name, lr: m.lr })),
     get stability() {
@@ -172,6 +173,7 @@ function inDomain([x, y]) {
 }
 
 let ghostProblem = null;
+let ghostContext = null;
 
 function refreshGhost() {
   if (!app.info) return;
@@ -186,6 +188,11 @@ function refreshGhost() {
     return;
   }
   ghostProblem = null;
+  if (spec.context !== ghostContext) {
+    // another surface or hiker: its old ghost goes at once, not when the new one lands
+    ghostContext = spec.context;
+    if (overlay.ghost) overlay.setGhost(null);
+  }
   ghosts.want(spec);
 }
 
@@ -298,7 +305,7 @@ function drawMarks() {
       k: app.runner.shown(i),
       spans: view.spans,
       // the map's own −∇f arrow for a vector, so the velocity is drawn to the same scale
-      arrow: (gx, gy) => view._arrow2d(gx, gy),
+      arrow: (gx, gy) => arrow2d(view, gx, gy),
     });
   }
   overlay.setMarks({ velocity: marks.velocity, box: marks.box });

@@ -25,6 +25,7 @@ export class GhostRequests {
     this.inflight = null;
     this.pending = null;
     this.drawnAt = -Infinity;
+    this.counts = { sent: 0, aborted: 0 }; // for the tests: how the requests went
   }
 
   /**
@@ -44,6 +45,7 @@ export class GhostRequests {
         return;
       }
       flight.controller.abort();
+      this.counts.aborted += 1;
       this.inflight = null;
     }
     this._send(spec);
@@ -59,6 +61,7 @@ export class GhostRequests {
 
   async _send(spec) {
     const flight = { spec, controller: new AbortController() };
+    this.counts.sent += 1;
     this.inflight = flight;
     this.pending = null;
     try {

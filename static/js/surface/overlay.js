@@ -9,6 +9,8 @@
 // scatter3d trace at the end of the plot's data; the view rebuilds its plot when
 // the hikers change, so `keep3d` puts the trace back when it went missing.
 
+import { inBox } from "../common/hiker-marks.js";
+
 const Plotly = window.Plotly;
 const GHOST_UID = "ghost-path";
 const MAX_MAP_POINTS = 2000;
@@ -147,14 +149,11 @@ export class Overlay {
     const z = [];
     if (g && v.surface) {
       const path = thinned(g.full, MAX_3D_POINTS);
-      const [x0, x1] = v.surface.x_range;
-      const [y0, y1] = v.surface.y_range;
-      const [z0, z1] = v.zRange;
-      const lift = v.zOffset * 0.5;
+      const lift = v.zOffset * 0.5; // as the view lifts the hikers' trails
       path.x.forEach((px, i) => {
         const py = path.y[i];
         const pz = path.z[i];
-        const inside = pz !== null && px >= x0 && px <= x1 && py >= y0 && py <= y1 && pz >= z0 && pz <= z1;
+        const inside = pz !== null && inBox(v, px, py, pz);
         x.push(inside ? px : null);
         y.push(inside ? py : null);
         z.push(inside ? pz + lift : null);

@@ -132,7 +132,8 @@ export class StabilityMap {
       this.clear();
       this.fieldsTouched = false;
     }
-    if (!this.fieldsTouched) this.defaultRange(h);
+    // the range follows the hiker until the learner types one or a map is drawn with it
+    if (!this.fieldsTouched && !this.map) this.defaultRange(h);
     this.markHiker();
   }
 
