@@ -171,7 +171,9 @@ async def resolve_surface(
     off the loop (compile_or_422) and put on its domain, minima found, in a compute
     thread. Never runs SymPy on the event loop; a refusal is a 422 at ``loc``."""
     if isinstance(spec, str):
-        return await compute.run(surfaces.from_catalogue, spec)
+        # Compiled at start-up: no hand-off to a worker (the ghost path asks many times a second).
+        built = surfaces.built_catalogue_surface(spec)
+        return built or await compute.run(surfaces.from_catalogue, spec)
     formula_loc = (*loc, "formula")
     formula = await compile_or_422(spec.formula, formula_loc)
     domain = (tuple(spec.x_range), tuple(spec.y_range))

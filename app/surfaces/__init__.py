@@ -68,15 +68,27 @@ class Surface:
         )
 
 
+_built: dict[str, Surface] = {}  # catalogue surfaces already compiled, by name
+
+
 def from_catalogue(name: str) -> Surface:
-    entry = CATALOGUE[name]
-    return Surface(compile_formula(entry.formula), entry.x_range, entry.y_range, entry.minima)
+    surface = _built.get(name)
+    if surface is None:
+        entry = CATALOGUE[name]
+        formula = compile_formula(entry.formula)
+        surface = _built[name] = Surface(formula, entry.x_range, entry.y_range, entry.minima)
+    return surface
+
+
+def built_catalogue_surface(name: str) -> Surface | None:
+    """The catalogue surface if it is compiled already (then free to use on the event loop)."""
+    return _built.get(name)
 
 
 def warm_catalogue() -> None:
     """Compile every catalogue formula now (each is cached once compiled)."""
-    for entry in CATALOGUE.values():
-        compile_formula(entry.formula)
+    for name in CATALOGUE:
+        from_catalogue(name)
 
 
 def from_formula(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> Surface:
