@@ -56,7 +56,8 @@ def main() -> None:
     )
     with running_server() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        # wait_for_function evaluates its predicate with eval, which the app's CSP forbids
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
         page.goto(f"{url}/?{query}")
         page.wait_for_selector("#explorer[data-ready='1']", timeout=60_000)
         mesh = page.evaluate(
