@@ -105,6 +105,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
+class NoAnswer(httpx.TransportError):
+    """The connection failed before any answer came (a closed idle connection, likely)."""
+
+
 class Tally:
     """What the learners got: answers served by kind, and every unexpected answer."""
 
@@ -208,22 +212,28 @@ class Learner:
         """Send a request, read the whole answer, tally it; returns the answer's last bytes.
 
         A request that went out on a kept-alive connection just as the server closed it
-        is sent again on a new one, once, as browsers do.
+        (no answer at all) is sent again on a new one, once, as browsers do.
         """
         try:
             return await self.fetch_once(kind, method, path, expected, **kwargs)
-        except httpx.RemoteProtocolError as error:
-            if "without sending a response" not in str(error):
-                raise
+        except NoAnswer:
             self.tally.resent += 1
             return await self.fetch_once(kind, method, path, expected, **kwargs)
 
     async def fetch_once(self, kind: str, method: str, path: str, expected, **kwargs) -> bytes:
         started = time.perf_counter()
-        tail = b""
-        async with self.http.stream(method, path, **kwargs) as response:
-            async for data in response.aiter_bytes():
-                tail = (tail + data[-256:])[-256:]
+        tail, received, answered = b"", 0, False
+        try:
+            async with self.http.stream(method, path, **kwargs) as response:
+                answered = True  # the status line and headers came
+                async for data in response.aiter_bytes():
+                    received += len(data)
+                    tail = (tail + data[-256:])[-256:]
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            if not answered:
+                raise NoAnswer(f"{type(error).__name__}: {error}") from error
+            seconds = time.perf_counter() - started
+            raise type(error)(f"{error} (after {received} bytes in {seconds:.1f} s)") from error
         self.tally.answer(kind, response.status_code, expected, time.perf_counter() - started)
         if kind == "asset" and response.status_code in (200, 304):
             validators = {
