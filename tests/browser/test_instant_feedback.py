@@ -120,6 +120,22 @@ def test_dragging_the_learning_rate_redraws_the_ghost_without_a_run(open_page):
     )
 
 
+def test_dragging_on_the_map_previews_a_start_and_dropping_sets_it(open_page):
+    page = open_page("s=himmelblau&h=sgd:lr=0.01")
+    wait_ghost(page, "g.start[0] === -0.5 && g.start[1] === -0.5")  # the lesson's start
+    box = page.locator("#map .map-front .nsewdrag").bounding_box()
+    # (−3, 3) is a fifth of the way across and a fifth down; (3, 2) four fifths across, 0.3 down
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"], steps=6)
+    held = wait_ghost(page, "g.start[0] === 3 && g.start[1] === 2")
+    assert held["verdict"] == "converged"
+    assert page.evaluate("window.gradientHiker.state.start") is None  # not set while held
+    page.mouse.up()
+    page.wait_for_function("new URLSearchParams(location.search).get('start') === '3,2'")
+    assert page.input_value("#start-x") == "3" and page.input_value("#start-y") == "2"
+
+
 def test_a_superseded_ghost_request_is_aborted_silently(open_page):
     page = open_page("s=elongated_bowl&h=sgd:lr=0.3")
     before = wait_ghost(page, "g.lr === 0.3")["requests"]
