@@ -396,7 +396,9 @@ def probe_process(url: str, pipe) -> None:
     """Probe until told to stop; send back the latencies and any unexpected answers."""
     pipe.send("ready")
     seconds = pipe.recv()
-    pipe.send(asyncio.run(probe(url, seconds)))
+    results = asyncio.run(probe(url, seconds))
+    results["cpu_seconds"] = cpu_seconds(os.getpid())
+    pipe.send(results)
 
 
 async def probe(url: str, seconds: float) -> dict:
@@ -426,13 +428,16 @@ async def probe(url: str, seconds: float) -> dict:
 
 
 class MemorySampler(threading.Thread):
-    """The summed RSS of the server process and all its descendants, every ~0.2 s."""
+    """The summed RSS of the server process and all its descendants, every ~0.2 s, and the
+    CPU time they have used since the first sample."""
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root = root
         self.peak_bytes = 0
         self.peak_processes = 0
+        self.cpu_at_start: dict[int, float] | None = None
+        self.cpu_now: dict[int, float] = {}
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -441,6 +446,13 @@ class MemorySampler(threading.Thread):
             rss = sum(rss_bytes(pid) for pid in tree)
             self.peak_bytes = max(self.peak_bytes, rss)
             self.peak_processes = max(self.peak_processes, len(tree))
+            self.cpu_now.update({pid: cpu_seconds(pid) for pid in tree})
+            if self.cpu_at_start is None:
+                self.cpu_at_start = dict(self.cpu_now)
+
+    def cpu_used(self) -> float:
+        start = self.cpu_at_start or {}
+        return sum(seconds - start.get(pid, 0.0) for pid, seconds in self.cpu_now.items())
 
 
 def parent_pids() -> dict[int, int]:
@@ -463,6 +475,16 @@ def descendants(root: int) -> list[int]:
         frontier = [pid for pid, parent in parents.items() if parent in frontier]
         tree += frontier
     return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def rss_bytes(pid: int) -> int:
@@ -524,7 +546,9 @@ def tree_state() -> str:
     return f"{git('log', '-1', '--format=%h %s')[:70]} (+{changed} files changed, uncommitted)"
 
 
-def report(args, tally: Tally, probes: dict, memory: MemorySampler, lag: list[float]) -> bool:
+def report(
+    args, tally: Tally, probes: dict, memory: MemorySampler, lag: list[float], client_cpu: float
+) -> bool:
     print(f"served (as expected), by kind, in {args.seconds:g} s:")
     for kind, count in sorted(tally.served.items()):
         print(f"  {kind:24} {count:7}")
@@ -559,6 +583,10 @@ def report(args, tally: Tally, probes: dict, memory: MemorySampler, lag: list[fl
         f"this client's own loop lag: p95 {percentile(lag, 95) * 1e3:.0f} ms, "
         f"max {max(lag) * 1e3:.0f} ms (the learners' requests went out that late at worst)"
     )
+    print(
+        f"CPU used: server and children {memory.cpu_used():.0f} s, this client {client_cpu:.0f} s,"
+        f" probes {probes['cpu_seconds']:.1f} s (the machine has {os.cpu_count()} cores)"
+    )
     goals = [
         ("0 errors and 0 500s", errors == 0 and server_errors == 0),
         ("/api/health p95 < 100 ms and max < 500 ms", health[1] < 100 and health[2] < 500),
@@ -592,13 +620,15 @@ def main() -> int:
         pipe.recv()  # the probes are ready (their process has imported what it needs)
         pipe.send(args.seconds)
         tally = Tally()
+        client_cpu = cpu_seconds(os.getpid())
         lag = asyncio.run(classroom(url, args.learners, args.seconds, catalogue, assets, tally))
+        client_cpu = cpu_seconds(os.getpid()) - client_cpu
         probes = pipe.recv()
         prober.join()
         memory.stopped.set()
         memory.join()
         print(f"machine load after: {load_average()}")
-    return 0 if report(args, tally, probes, memory, lag) else 1
+    return 0 if report(args, tally, probes, memory, lag, client_cpu) else 1
 
 
 if __name__ == "__main__":
