@@ -1,10 +1,11 @@
-// Keyboard shortcuts: Space run/pause, → one step, r reset. They stay out of the
-// way while typing in a field, and leave keys that a focused control uses itself
-// (Space on a button or checkbox, arrows on a slider or radio) to that control.
+// Keyboard shortcuts: Space run/pause, → one step, ← one step back (where a page
+// can), r reset. They stay out of the way while typing in a field, and leave keys
+// that a focused control uses itself (Space on a button or checkbox, arrows on a
+// slider or radio) to that control.
 
 const TOGGLES = new Set(["checkbox", "radio", "color", "button", "submit", "reset"]);
 
-export function installShortcuts({ runPause, step, reset }) {
+export function installShortcuts({ runPause, step, stepBack = null, reset }) {
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     const target = event.target;
@@ -24,6 +25,9 @@ export function installShortcuts({ runPause, step, reset }) {
     } else if (event.key === "ArrowRight" && !arrowsAreTheirs) {
       event.preventDefault();
       step();
+    } else if (event.key === "ArrowLeft" && stepBack && !arrowsAreTheirs) {
+      event.preventDefault();
+      stepBack();
     } else if (event.key === "r" || event.key === "R") {
       event.preventDefault();
       reset();

@@ -15,6 +15,7 @@
 //   settings.js        start point, when to stop, speed, run buttons, keys, the phone's sheet
 //   share.js           link, CSV / JSON / PNG export
 //   basins.js          the basin map
+//   feedback.js        instant feedback: ghost path, scrubber, curvature, the optimizer's state, stability map
 //   url-state.js       the lesson in the link
 
 import { $, actions, app, hikerViews, saveState, showAlert, status } from "./app.js";
@@ -22,6 +23,7 @@ import { scheduleBasins, updateBasins } from "./basins.js";
 import { Charts } from "./charts.js";
 import { FORMULA_OPTION, fillSurfaceSelect } from "./controls.js";
 import { EquationPanel } from "./equations.js";
+import { installFeedback } from "./feedback.js";
 import { bindHikerControls } from "./hiker-controls.js";
 import { render, renderEquation, showRunState, verdictOf } from "./playback.js";
 import { applyPreset, expectText } from "./presets.js";
@@ -286,6 +288,7 @@ async function init() {
   }
   renderStart();
   saveState();
+  installFeedback();
   $("explorer").dataset.ready = "1";
 }
 

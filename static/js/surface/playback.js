@@ -2,7 +2,7 @@
 // charts, and (a few times a second) refreshes the readout, the hiker badges,
 // the status line and the equation panel.
 
-import { $, app, status } from "./app.js";
+import { $, actions, app, status } from "./app.js";
 import { updateBadges } from "./controls.js";
 import { DONE, IDLE, PAUSED, PLAYING } from "./runner.js";
 import { hikerLabel, hyperparameters } from "./state.js";
@@ -99,6 +99,7 @@ export function render() {
       status(`Paused at step ${Math.floor(app.runner.cursor)} — Run resumes, → steps.`);
   }
   renderEquation(!playing);
+  if (actions.renderFeedback) actions.renderFeedback(); // ghost, scrubber, the optimizer's marks
 }
 
 /** Cost and gradient norm per step up to the shown step, thinned to ≤ 2000 points a line. */

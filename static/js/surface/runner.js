@@ -152,6 +152,15 @@ export class Runner {
     if (!this.step()) this.pendingStep = true;
   }
 
+  /** Show step `k` (within what has arrived), back or forward: the scrubber. Pauses a playing run. */
+  seek(k) {
+    if (this.state === IDLE) return;
+    this.pendingStep = false;
+    this.cursor = Math.max(0, Math.min(Math.floor(k), this._reachable()));
+    this._setState(this._finished() ? DONE : PAUSED);
+    this._requestFrame();
+  }
+
   /** The index of the point hiker `i` shows now. */
   shown(i) {
     const n = this.runs[i].path.x.length;

@@ -111,5 +111,5 @@ export function bindSettings() {
   $("run").addEventListener("click", runPause);
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", reset);
-  installShortcuts({ runPause, step, reset });
+  installShortcuts({ runPause, step, stepBack: () => actions.stepBack(), reset });
 }

@@ -8,6 +8,7 @@
 //   &steps=1000&tol=0.0001&noise=0&seed=0&speed=40&logc=1&logl=0&view=basins
 //   &cam=1.3,-1.45,0.95[,cx,cy,cz[,ux,uy,uz]]   the 3D camera: eye, centre, up
 //   &keep=1                                    switching surface keeps these hikers
+//   &step=40                                   a run paused at step 40 (the link runs it and shows that step)
 //
 // A link without hikers, steps, tolerance, camera or speed gets the surface's preset ones.
 
@@ -57,6 +58,7 @@ export function encodeState(state) {
   if (state.view !== DEFAULTS.view) put("view", state.view);
   if (state.camera) put("cam", encodeCamera(state.camera));
   if (state.keepHikers) put("keep", "1");
+  if (state.step) put("step", String(state.step));
   return out.join("&");
 }
 
@@ -178,6 +180,7 @@ export function decodeState(search, base, { catalogue, optimizers }) {
   num("noise", "noise", { min: 0 });
   num("seed", "seed", { min: 0, integer: true });
   num("speed", "speed", { min: 0.1, max: 1e6 });
+  num("step", "step", { min: 0, max: 100000, integer: true });
   if (q.has("sel")) {
     const sel = parseNumber(q.get("sel"));
     if (sel !== null && sel >= 1 && sel <= state.hikers.length) state.selected = sel - 1;
