@@ -47,8 +47,8 @@ def test_surface_catalogue_fields(client):
     surfaces = strict_json(client.get("/api/surfaces").text)
     assert len(surfaces) == len(CATALOGUE) >= 16
     for entry in surfaces:
-        assert set(entry) == {"name", "title", "description", "formula", "latex",
-                              "gradient_latex", "x_range", "y_range", "minima", "start"}  # fmt: skip
+        assert set(entry) == {"name", "title", "description", "formula", "latex", "gradient_latex",
+                              "x_range", "y_range", "minima", "start", "preset"}  # fmt: skip
         assert set(entry["gradient_latex"]) == {"x", "y"}
         for minimum in entry["minima"]:
             assert set(minimum) == {"x", "y", "z", "global"}
