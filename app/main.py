@@ -73,8 +73,8 @@ def validation_error(request: Request, error: RequestValidationError) -> StrictJ
 
 
 @app.get("/api/health", tags=["meta"])
-def health() -> dict:
-    """Liveness: answers at once, even while runs are computing."""
+async def health() -> dict:
+    """Liveness: answers at once, even while runs are computing (on the loop: no thread hop)."""
     return {"status": "ok", "version": __version__}
 
 

@@ -285,6 +285,13 @@ class _GzipCache:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
+    def cached(self, path: str, stat_result: os.stat_result) -> bytes | None:
+        """This version's gzipped bytes if already compressed (a dict look-up: fine on the loop)."""
+        cached = self._entries.get(path)
+        if cached is not None and cached[0] == (stat_result.st_size, stat_result.st_mtime_ns):
+            return cached[1]
+        return None
+
     def gzipped(self, path: str, stat_result: os.stat_result) -> bytes:
         """The file gzipped (compressed now if this version is not cached yet; blocking)."""
         version = (stat_result.st_size, stat_result.st_mtime_ns)
@@ -325,7 +332,10 @@ class GzippedFileResponse(Response):
         del self.headers["content-length"]  # known once compressed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await compute.run(gzip_cache.gzipped, self.path, self.stat_result)
+        # Only a file not compressed yet takes a worker's turn (a page load asks for ~30).
+        body = gzip_cache.cached(self.path, self.stat_result) or await compute.run(
+            gzip_cache.gzipped, self.path, self.stat_result
+        )
         self.headers["content-length"] = str(len(body))
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         if scope.get("method") != "HEAD":
