@@ -40,7 +40,8 @@ NETWORK_LIMITS = {
     "max_network_work": limits.MAX_NETWORK_WORK,
     "max_optimizer_steps": limits.MAX_OPTIMIZER_STEPS,
     "max_trajectory_values": limits.MAX_TRAJECTORY_VALUES,
-    "max_weight": limits.MAX_DATA_MAGNITUDE,  # |weight| of a network sent back (gradient check, walk)
+    # |weight| of a network sent back (gradient check, walk)
+    "max_weight": limits.MAX_DATA_MAGNITUDE,
     "max_unit_resolution": limits.MAX_UNIT_RESOLUTION,
 }
 
