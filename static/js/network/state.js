@@ -307,12 +307,12 @@ export function decodeState(search, { datasets, optimizers, limits }) {
 
 let pending = null;
 
-/** Write the state to the address bar (replaceState, at most every 150 ms). */
+/** Write the state to the address bar (replaceState, at most every 150 ms), keeping its #anchor. */
 export function writeUrl(state) {
   clearTimeout(pending);
   pending = setTimeout(() => {
-    const url = `${location.pathname}?${encodeState(state)}`;
-    if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
+    const url = `${location.pathname}?${encodeState(state)}${location.hash}`;
+    if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", url);
   }, 150);
 }
 
