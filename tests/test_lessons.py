@@ -5,7 +5,7 @@ task of the course does what its text promises, checked through the API: the
 and each prediction's answer is what the run shows.
 
 The page evaluates the same checks in the browser (static/js/lessons/checks.js);
-tests/browser/test_lessons.py presses "Show me" there.
+tests/browser/test_lesson_pages.py presses "Show me" there.
 """
 
 from __future__ import annotations
