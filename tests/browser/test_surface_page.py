@@ -91,6 +91,11 @@ def test_pick_himmelblau_and_watch_the_hiker_walk_down_to_convergence(open_page,
     assert seen[0] == 179.125 and seen[-1] < 1e-6
     final = ui.hikers(page)[walker]
     assert final["status"] == "converged" and final["verdict"]["word"] == "converged"
+    # the readout refreshes a few times a second while a run plays: wait for its last refresh
+    page.wait_for_function(
+        f"document.querySelectorAll('#readout-body tr')[{walker}]"
+        ".querySelector(\"[data-col='verdict']\").textContent.trim() === 'converged'"
+    )
     row = page.locator("#readout-body tr").nth(walker)
     assert row.locator("[data-col='verdict']").inner_text() == "converged"
     assert row.locator("[data-col='minimum']").inner_text().startswith("global")
