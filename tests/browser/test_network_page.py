@@ -481,14 +481,13 @@ def test_the_vanishing_gradient_experiment_stalls_with_sigmoid_and_learns_with_t
     page.wait_for_function(f"{NP}.info.activation === 'tanh' && {NP}.records.length > 1")
     page.wait_for_function(f"{NP}.latest && {NP}.latest.train_accuracy >= 0.95", timeout=240_000)
 
-    page.click("#preset-sigmoid")  # stalled again, then Adam hides the problem
-    page.wait_for_function(f"{NP}.info.activation === 'sigmoid' && {VERDICT} === 'stalled'")
-    page.click("#preset-adam")
-    page.wait_for_function(f"{NP}.lastSet && {NP}.lastSet.optimizer === 'adam'")
-    page.wait_for_function(f"{NP}.latest.train_accuracy >= 0.9", timeout=240_000)
-    marks = page.evaluate(f"{LOSS_CHART}.layout.shapes.map(s => s.x0)")
-    assert marks == [page.evaluate(f"{NP}.lastSet.epoch")]  # the switch, marked where it happened
-    assert "Adam" in page.evaluate(f"{LOSS_CHART}.layout.annotations[0].text")
+    page.click("#preset-adam")  # the sigmoid network again, trained by Adam: it hides the problem
+    page.wait_for_function(f"{NP}.info.activation === 'sigmoid' && {NP}.info.optimizer === 'adam'")
+    assert query(page)["opt"] == ["adam:lr=0.01"] and query(page)["act"] == ["sigmoid"]
+    page.wait_for_function(f"{NP}.latest && {NP}.latest.train_accuracy >= 0.95", timeout=240_000)
+    # the gradient still vanishes at the start: Adam's steps do not depend on its size
+    first = [layer["weight_grad_norm"] for layer in page.evaluate(f"{NP}.records[0].layers")]
+    assert first[0] <= first[-1] / 100
 
 
 def test_a_too_large_rate_is_named_unstable_and_each_change_is_marked(open_network):

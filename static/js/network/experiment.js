@@ -1,12 +1,13 @@
 // The vanishing-gradient experiment, one click each: six sigmoid layers trained
 // by plain gradient descent stall at the loss of a coin toss (ln 2 ≈ 0.693)
 // while W₁'s gradient is the smallest of all; the same network with tanh or
-// ReLU learns the circle. "Switch to Adam" changes only the optimizer, on the
-// running network, to show how Adam's per-weight step sizes hide the problem.
+// ReLU learns the circle; the same sigmoid network trained by Adam (from the same
+// starting weights) learns too: its per-weight step sizes hide the problem.
+// (Switching a run that has already stalled to Adam does not always rescue it:
+// by then some units are saturated for good.)
 
 import { $, actions, app } from "./app.js";
-import { renderLayers, renderOptimizer, syncControls } from "./sidebar.js";
-import { hyperparameters } from "./state.js";
+import { renderLayers, syncControls } from "./sidebar.js";
 
 // The circle at its defaults, six layers of 8, SGD at a rate where sigmoid stalls, in
 // minibatches of 16 (so W₁'s gradient sits about 1,000× below the largest while it stalls).
@@ -26,8 +27,11 @@ export const VANISHING = {
   epochs: 2000,
 };
 
-function load(activation) {
-  Object.assign(app.state, structuredClone(VANISHING), { activation });
+// The same, trained by Adam: each weight's step divided by its own gradient's size.
+const ADAM = { optimizer: "adam", params: { lr: 0.01 } };
+
+function load(activation, changes = {}) {
+  Object.assign(app.state, structuredClone(VANISHING), { activation }, structuredClone(changes));
   syncControls();
   renderLayers();
   actions.startFresh({ play: true });
@@ -36,10 +40,5 @@ function load(activation) {
 export function bindExperiment() {
   for (const id of ["preset-sigmoid", "preset-tanh", "preset-relu"])
     $(id).addEventListener("click", (e) => load(e.currentTarget.dataset.activation));
-  $("preset-adam").addEventListener("click", () => {
-    app.state.optimizer = "adam";
-    app.state.params = { lr: 0.03 };
-    renderOptimizer();
-    actions.applyHyperparameters({ optimizer: "adam", ...hyperparameters(app.state, app.optimizers) });
-  });
+  $("preset-adam").addEventListener("click", () => load("sigmoid", ADAM));
 }

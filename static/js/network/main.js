@@ -9,6 +9,7 @@
 // Where things are:
 //   app.js              the shared state and messages
 //   sidebar.js          the controls drawn from the state, and what a change does
+//   messages.js         what the live session says, handed to the views
 //   frames.js           drawing what changed, once per animation frame
 //   own-points.js       points drawn by clicking the plot
 //   experiment.js       the vanishing-gradient experiment, one click each
@@ -21,50 +22,31 @@
 //          walk-view.js, fan-view.js, scaling-view.js, grad-heatmap.js, gradcheck.js,
 //          landscape.js
 
-import {
-  $,
-  actions,
-  app,
-  detailText,
-  markServerErrors,
-  networkSpec,
-  optimizerSpec,
-  saveState,
-  showAlert,
-  status,
-} from "./app.js";
+import { $, actions, app, networkSpec, optimizerSpec, saveState, showAlert, status } from "./app.js";
 import { getJSON } from "../common/api.js";
 import { wireSheet } from "../common/sheet.js";
 import { setFieldError } from "../common/fields.js";
-import { plain } from "../common/format.js";
 import { installShortcuts } from "../common/keyboard.js";
 import { fillOptimizerSelect } from "../common/optimizer-fields.js";
 import { typeset } from "../common/typeset.js";
-import {
-  bindBackprop,
-  closeWalk,
-  currentWalk,
-  followWeights,
-  walkExample,
-  walkNear,
-} from "./backprop.js";
-import { publishTraining } from "./results.js";
+import { bindBackprop, closeWalk, currentWalk, walkExample, walkNear } from "./backprop.js";
 import { TrainingCharts } from "./charts.js";
 import { bindCheck, clearCheck } from "./check.js";
-import { fillDatasetSelect, fillLayerSelect, fillSpeedSelect } from "./controls.js";
-import { DataView, neutralBoundary } from "./data-view.js";
+import { fillDatasetSelect, fillSpeedSelect } from "./controls.js";
+import { DataView } from "./data-view.js";
 import { NetworkDiagram } from "./diagram.js";
 import { DiagramHover } from "./diagram-hover.js";
 import { bindExperiment } from "./experiment.js";
 import { bindFan } from "./fan.js";
-import { bindScaling, updateScaling } from "./scaling.js";
-import { markDirty, showHeatmap, showReadout, showRunState } from "./frames.js";
+import { bindScaling } from "./scaling.js";
+import { showHeatmap, showReadout, showRunState } from "./frames.js";
 import { GradientHeatmap } from "./grad-heatmap.js";
 import { LandscapeView } from "./landscape.js";
 import { bindLandscape } from "./landscape-panel.js";
-import { CONNECTING, DIVERGED, DONE, LOST, LiveRun, PAUSED, PLAYING, REFUSED } from "./live-run.js";
+import { CONNECTING, DIVERGED, DONE, LiveRun, PAUSED, PLAYING, REFUSED } from "./live-run.js";
+import { onDone, onEpoch, onError, onPhase, onSet, onStart, onWeights } from "./messages.js";
 import { drawPointsWithoutRun, onDataClick } from "./own-points.js";
-import { bindSidebar, showDataText, syncControls } from "./sidebar.js";
+import { bindSidebar, syncControls } from "./sidebar.js";
 import {
   datasetSpec,
   decodeState,
@@ -214,122 +196,6 @@ function startFresh({ play }) {
 }
 
 Object.assign(actions, { restartRun, applyHyperparameters, reset, startFresh, showRunState });
-
-// ---------------------------------------------------------------- the socket's messages
-
-function onStart(info) {
-  app.info = info;
-  app.latest = null;
-  $("param-count").textContent = `${info.parameters}`;
-  document.querySelectorAll("#readout .acc").forEach((el) => (el.hidden = info.task !== "classification"));
-  $("loss-caption").textContent =
-    info.task === "classification"
-      ? "Loss (cross-entropy) and accuracy per epoch"
-      : "Loss (mean squared error) per epoch";
-  app.dataView
-    .draw({
-      task: info.task,
-      train: info.train,
-      test: info.test,
-      grid: info.grid,
-      boundary: neutralBoundary(info.task, info.grid),
-    })
-    .then(() => {
-      if (app.latest) markDirty("boundary");
-      $("netpage").dataset.ready = "1";
-    });
-  app.diagram.setStructure(info.layer_sizes, info.activation, info.task);
-  const layers = info.layer_sizes.length - 1;
-  app.state.heatLayer = Math.min(app.state.heatLayer, layers);
-  fillLayerSelect($("heat-layer"), layers, app.state.heatLayer);
-  app.charts.reset({ task: info.task, layers, records: app.records, marks: app.marks });
-  // what is in force, so a later change of rate or optimizer is marked on the charts
-  app.inForce = { optimizer: info.optimizer, lr: info.hyperparameters.lr };
-  if (app.snapshot) {
-    app.diagram.setWeights(app.snapshot.weights);
-    showHeatmap();
-  } else app.heatmap.clear("Waiting for the first weights…");
-  showDataText();
-  showReadout();
-  updateScaling();
-  markDirty("weights");
-}
-
-function onEpoch(message) {
-  app.latest = message;
-  for (const r of message.history) app.records.push(r);
-  app.charts.push(message.history);
-  if (message.units) {
-    app.units = message.units;
-    markDirty("units");
-  }
-  markDirty("boundary", "text", "weights");
-  publishTraining({ final: false }); // for whoever listens: the lesson panel (common/events.js)
-}
-
-function onPhase(phase) {
-  const page = $("netpage");
-  page.dataset.run = phase;
-  if (phase === PLAYING) app.wasPlaying = true;
-  if (phase === PAUSED) app.wasPlaying = false;
-  const conn = $("connection");
-  conn.hidden = phase !== LOST;
-  if (phase === LOST) {
-    const at = app.snapshot ? app.snapshot.epoch : 0;
-    $("connection-text").textContent =
-      (run.closeReason
-        ? `${run.closeReason} `
-        : `The connection to the server was lost at epoch ${run.epoch}. `) +
-      (at > 0
-        ? `Reconnect to carry on from epoch ${at}, the last weights seen (the optimizer's running averages start afresh).`
-        : "Reconnect to start again.");
-  }
-  app.charts.flush();
-  showRunState();
-  // a still picture: make its weights current
-  if (phase !== PLAYING) markDirty("text", "weights");
-  else markDirty("text");
-}
-
-function onSet(state) {
-  app.lastSet = state;
-  const lr = state.hyperparameters.lr;
-  const epoch = state.epoch + run.epochOffset;
-  $("lr-help").textContent = `γ = ${plain(lr)} in force since epoch ${epoch}, without a reset.`;
-  const before = app.inForce;
-  if (before && (before.lr !== lr || before.optimizer !== state.optimizer) && epoch > 0) {
-    const name = state.optimizer !== before.optimizer ? `${app.optimizers[state.optimizer].title}, ` : "";
-    const mark = { epoch, text: `${name}γ = ${plain(lr)}` };
-    app.marks.push(mark);
-    app.charts.mark(mark.epoch, mark.text);
-  }
-  app.inForce = { optimizer: state.optimizer, lr };
-}
-
-function onDone(message) {
-  markDirty("text", "weights");
-  publishTraining({ final: true, status: message.status, verdict: message.verdict });
-}
-
-function onWeights(snapshot) {
-  const started = performance.now();
-  app.snapshot = snapshot;
-  app.diagram.setWeights(snapshot.weights, snapshot.gradients);
-  app.hover.refresh();
-  followWeights();
-  showHeatmap();
-  $("check-run").disabled = false;
-  app.weightsCost = 0.7 * app.weightsCost + 0.3 * (performance.now() - started);
-}
-
-function onError(detail, { refused }) {
-  const text = detailText(detail);
-  if (refused) {
-    showAlert(`The server refused these settings: ${text}`);
-    markServerErrors(detail);
-  } else showAlert(`The server did not take that: ${text}`);
-  showRunState();
-}
 
 // ---------------------------------------------------------------- start-up
 
