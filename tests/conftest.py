@@ -59,3 +59,9 @@ def live_server():
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread while its browser is open, and tests that call asyncio.run cannot run then."""
+    items.sort(key=lambda item: "browser" in item.path.parts)

@@ -59,8 +59,16 @@ export class PageFrame {
     this.unsubscribe = null;
     this.loaded = new Promise((resolve) => (this._resolveLoad = resolve));
     const current = this.iframe.contentWindow && this.iframe.getAttribute("src");
-    if (current) this.iframe.contentWindow.location.replace(url);
-    else this.iframe.src = url;
+    if (current) {
+      const win = this.iframe.contentWindow;
+      const here = new URL(win.location.href);
+      const next = new URL(url, win.location.href);
+      win.location.replace(url);
+      // Only the #anchor differs: replace() just scrolls and no load follows, so load anew.
+      if (next.hash && here.pathname === next.pathname && here.search === next.search) {
+        win.location.reload();
+      }
+    } else this.iframe.src = url;
     return this.loaded;
   }
 
