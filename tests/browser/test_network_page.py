@@ -448,6 +448,7 @@ def test_the_vanishing_gradient_experiment_stalls_with_sigmoid_and_learns_with_t
     page = open_network("speed=300")
     page.click("#preset-sigmoid")
     page.wait_for_function(f"{NP}.info && {NP}.info.activation === 'sigmoid' && {EPOCH} >= 300")
+    page.wait_for_function("location.search.includes('act=sigmoid')")
     q = query(page)
     assert q["hidden"] == ["8,8,8,8,8,8"] and q["act"] == ["sigmoid"]
     assert q["opt"] == ["sgd:lr=0.5"] and q["ds"] == ["circle"] and q["bs"] == ["16"]
@@ -483,6 +484,7 @@ def test_the_vanishing_gradient_experiment_stalls_with_sigmoid_and_learns_with_t
 
     page.click("#preset-adam")  # the sigmoid network again, trained by Adam: it hides the problem
     page.wait_for_function(f"{NP}.info.activation === 'sigmoid' && {NP}.info.optimizer === 'adam'")
+    page.wait_for_function("location.search.includes('opt=adam')")  # the URL follows within 150 ms
     assert query(page)["opt"] == ["adam:lr=0.01"] and query(page)["act"] == ["sigmoid"]
     page.wait_for_function(f"{NP}.latest && {NP}.latest.train_accuracy >= 0.95", timeout=240_000)
     # the gradient still vanishes at the start: Adam's steps do not depend on its size
