@@ -19,6 +19,7 @@ export const app = {
   info: null, // the run's start message: task, points, grid, layer sizes
   records: [], // every recorded epoch of the run
   latest: null, // the newest epoch message
+  boundaries: 0, // decision boundaries received (bench/bench_boundary.py compares them with those drawn)
   snapshot: null, // the newest weights and gradient
   lastSet: null, // the server's answer to the last `set`
   inForce: null, // {optimizer, lr} the session trains with now

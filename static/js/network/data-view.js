@@ -28,6 +28,8 @@ export class DataView {
     this.ranges = null;
     this.drawn = Promise.resolve(); // a restyle waits for the plot it changes
     this.cost = 0; // measured cost of one heatmap update, ms
+    this.redraws = 0; // boundaries drawn, and the cost of the latest ones (ms), for bench/bench_boundary.py
+    this.costs = [];
     // A click or a tap is read from pointer events, one pair per gesture: Plotly's
     // drag layer answers a tap with clicks of its own besides the browser's (two or
     // three per tap on a touch screen), and covers the page while the button is down.
@@ -173,6 +175,9 @@ export class DataView {
       const started = performance.now();
       Plotly.restyle(this.el, { z: [boundary] }, [0]).catch(() => {});
       const cost = performance.now() - started;
+      this.redraws += 1;
+      this.costs.push(cost);
+      if (this.costs.length > 500) this.costs.shift();
       this.cost = this.cost ? 0.8 * this.cost + 0.2 * cost : cost;
     });
   }

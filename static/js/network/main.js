@@ -305,6 +305,10 @@ window.networkPage = {
   get units() {
     return app.units;
   },
+  // boundaries received and drawn, with the cost of the latest drawings (ms)
+  get boundary() {
+    return { received: app.boundaries, drawn: app.dataView.redraws, costs: app.dataView.costs };
+  },
   get walk() {
     return currentWalk();
   },

@@ -54,6 +54,7 @@ export function onStart(info) {
 
 export function onEpoch(message) {
   app.latest = message;
+  if (message.boundary) app.boundaries += 1;
   for (const r of message.history) app.records.push(r);
   app.charts.push(message.history);
   if (message.units) {
