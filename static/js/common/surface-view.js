@@ -20,6 +20,11 @@ export { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-traces.js";
 
 const Plotly = window.Plotly;
 
+/** A performance mark the first time a milestone is reached (bench/bench_first_hiker.py reads them). */
+function markOnce(name) {
+  if (!performance.getEntriesByName(name, "mark").length) performance.mark(name);
+}
+
 const CONFIG = {
   displaylogo: false,
   responsive: true,
@@ -141,16 +146,20 @@ export class SurfaceView {
     this.idxMap = hikersMap.idx;
     this.last3d = -Infinity;
     await Promise.all([
-      Plotly.react(this.el3d, [...this.base3d, ...hikers3d.traces], this.layout3d, CONFIG),
-      Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
-        ...CONFIG,
-        displayModeBar: false,
-        staticPlot: true,
-      }),
-      Plotly.react(this.mapFront, [...this.baseMap, ...hikersMap.traces], this.layoutMap, {
-        ...CONFIG,
-        displayModeBar: false,
-      }),
+      Plotly.react(this.el3d, [...this.base3d, ...hikers3d.traces], this.layout3d, CONFIG).then(() =>
+        markOnce("gh:3d-drawn"),
+      ),
+      Promise.all([
+        Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
+          ...CONFIG,
+          displayModeBar: false,
+          staticPlot: true,
+        }),
+        Plotly.react(this.mapFront, [...this.baseMap, ...hikersMap.traces], this.layoutMap, {
+          ...CONFIG,
+          displayModeBar: false,
+        }),
+      ]).then(() => markOnce("gh:map-drawn")),
     ]);
     this._listenToCamera();
     if (this.lastFrame) this.update(this.lastFrame, { force3d: true });
@@ -239,11 +248,14 @@ export class SurfaceView {
     X.push(frame.map((f) => (f.at ? f.at[0] : null)));
     Y.push(frame.map((f) => (f.at ? f.at[1] : null)));
     traces.push(this.idxMap.markers);
+    const shown = frame.some((f) => f.at);
     Plotly.animate(
       this.mapFront,
       { data: X.map((x, i) => ({ x, y: Y[i] })), traces },
       { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" },
-    ).catch(() => {});
+    )
+      .then(() => shown && markOnce("gh:first-hiker"))
+      .catch(() => {});
   }
 
   _update3d(frame) {
@@ -302,7 +314,9 @@ export class SurfaceView {
       markers.map((m) => (m ? m[2] : null)),
       this.idx3d.markers,
     );
-    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z }, traces).catch(() => {});
+    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z }, traces)
+      .then(() => markers.some((m) => m) && markOnce("gh:first-hiker-3d"))
+      .catch(() => {});
     this.updates3d += 1;
   }
 

@@ -45,6 +45,8 @@ import { SurfaceView } from "../common/surface-view.js";
 import { spansDecades } from "../common/surface-traces.js";
 import { typeset } from "../common/typeset.js";
 
+performance.mark("gh:script-start"); // bench/bench_first_hiker.py: when the page's code starts
+
 const MESH_RESOLUTION = 100;
 const SPEED_BOUNDS = { min: DEFAULTS.speed, max: SPEED_MAX };
 
@@ -290,6 +292,7 @@ async function init() {
   saveState();
   installFeedback();
   $("explorer").dataset.ready = "1";
+  performance.mark("gh:ready");
 }
 
 function onMapClick(point) {
