@@ -107,6 +107,8 @@ class Descent:
         self.count = count = len(starts)
         # Row 0 holds every hiker's x, row 1 every y: contiguous rows are fast.
         self.positions = np.array(starts, dtype=float).reshape(count, 2).T.copy()
+        # f and ∇f written straight into each point (with scratch arrays of its own).
+        self._evaluate = surface.formula.evaluator((count,))
         self.status = np.full(count, WALKING, dtype=object)
         self.steps = np.zeros(count, dtype=np.int64)
         self.final = np.full((count, len(FIELDS)), np.nan)
@@ -171,13 +173,12 @@ class Descent:
         """Fill ``points`` (rows, FIELDS, columns) with every column's point after
         ``step``, ``step + 1``, … steps, taking an optimizer step after each point but
         the descent's last."""
-        evaluate = self.surface.formula.raw_value_and_gradient
-        advance, positions = self._step, self.positions
+        evaluate, advance, positions = self._evaluate, self._step, self.positions
         x, y = positions
         last = self.max_steps - step  # the row of the descent's last point, if in this block
         for row, point in enumerate(points):
             point[:2] = positions
-            point[2], point[3], point[4] = evaluate(x, y)
+            evaluate(x, y, point[2], point[3], point[4])
             if row != last:
                 advance(point[3:])
 
@@ -296,6 +297,7 @@ class Descent:
         """
         keep = np.flatnonzero(self._active)
         self.positions = self.positions[:, keep]
+        self._evaluate = self.surface.formula.evaluator((keep.size,))
         ((_, _, optimizer),) = self._groups
         optimizer.select_columns(keep)
         self._groups = [(None, self.positions, optimizer)]

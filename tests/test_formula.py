@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from app import limits
 from app.surfaces import formula as formula_module
+from app.surfaces.catalogue import CATALOGUE
 from app.surfaces.formula import (
     CompiledSource,
     FormulaError,
@@ -301,3 +303,58 @@ def test_any_sympy_failure_is_a_formula_error(monkeypatch, failure, kind, fragme
     with pytest.raises(kind) as error:
         compile_source("x * y")
     assert fragment in error.value.message
+
+
+# The descent loop's evaluator (the formula's tape): lambdify's numbers, bit for bit.
+
+TAPE_FORMULAS = [
+    *(entry.formula for entry in CATALOGUE.values()),
+    "sin(x)*exp(y/3) + log10(abs(x) + 1) + sqrt(x^2 + y^2) + x^(1/3) + 2^x + pi*e*x",
+    "x^-1 + x^2.0 + x^0.5 + x^3 + atan(y)/tanh(x) + asin(x/9) - acos(y/9)",
+    "cosh(x) - sinh(y) + tan(x*y) + log(x) - sqrt(-y) + x^x",
+    "(x - 1)^-2 + y^-1 - 4*x*y/7",
+    "-x",
+    "x*y",
+    "x",
+    "7",
+]
+
+
+@pytest.mark.parametrize("text", TAPE_FORMULAS)
+def test_the_evaluator_writes_exactly_value_and_gradient(text):
+    """Into the caller's arrays, for one point (numpy's slow case of writing over an
+    operand) and many, NaN where f or ∇f is undefined."""
+    formula = compile_formula(text)
+    assert formula._tape is not None  # every formula of the grammar translates
+    rng = np.random.default_rng(3)
+    for count in (1, 2, 300):
+        x, y = rng.uniform(-6, 6, (2, count))
+        x[: count // 3] = np.round(x[: count // 3])  # integers and zeros, as on a grid
+        evaluate = formula.evaluator((count,))
+        for _ in range(2):  # its scratch arrays are reused
+            written = np.full((3, count), 123.0)
+            with np.errstate(all="ignore"):
+                evaluate(x, y, *written)
+            for ours, expected in zip(written, formula.value_and_gradient(x, y), strict=True):
+                np.testing.assert_array_equal(ours, expected)
+
+
+def test_without_a_tape_the_evaluator_calls_lambdify():
+    formula = compile_formula("x^2 + 3*sin(y)")
+    plain = dataclasses.replace(formula, _tape=None)
+    x, y = np.array([0.5, -2.0, 3.0]), np.array([1.0, 0.0, -4.0])
+    written = np.empty((3, 3))
+    plain.evaluator((3,))(x, y, *written)
+    for ours, expected in zip(written, formula.value_and_gradient(x, y), strict=True):
+        np.testing.assert_array_equal(ours, expected)
+
+
+def test_a_tape_is_made_only_of_code_it_translates_and_that_agrees():
+    source = compile_source("x^2 + y").value_and_gradient
+    function = formula_module._function(source, "f and ∇f")
+    assert formula_module._Tape.of(source, function) is not None
+    # A result off by one: the guard against a rule of numpy's missed by the tape.
+    assert formula_module._Tape.of(source, lambda x, y: [x**2 + y + 1, 2 * x, 1]) is None
+    # Code the tape does not know (a function that is not one of numpy's ufuncs).
+    unknown = "def _lambdifygenerated(x, y):\n    return [where(x > 0, x, 0), 1, 0]\n"
+    assert formula_module._Tape.of(unknown, formula_module._function(unknown, "f")) is None
