@@ -376,3 +376,48 @@ def test_limits_are_the_documented_ones():
     assert limits.MAX_RUNS == 64 and limits.MAX_STEPS == 100_000
     assert limits.MAX_MESH_RESOLUTION == 400 and limits.MAX_BASIN_RESOLUTION == 256
     assert limits.MAX_EVALUATE_POINTS == 10_000 and limits.MAX_FORMULA_LENGTH == 500
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/api/descent",
+            {
+                "surface": "rosenbrock",
+                "runs": [{"optimizer": "adam", "lr": 0.01, "start": [-1.2, 1.0]}],
+                "max_steps": 1000,
+                "tolerance": 0,
+            },
+        ),
+        (
+            "/api/basins",
+            {"surface": "himmelblau", "optimizer": {"optimizer": "adam", "lr": 0.05}},
+        ),
+    ],
+)
+def test_a_big_answer_is_computed_encoded_and_gzipped_in_one_worker_turn(
+    client, monkeypatch, path, body
+):
+    """A ghost path (~100 KB of JSON) is asked for many times a second: its starts are
+    checked, its steps taken and its answer encoded and gzipped in a single turn."""
+    from app.api import compute
+
+    turns = []
+    run = compute.run
+
+    async def counted_run(function, *args):
+        turns.append(function)
+        return await run(function, *args)
+
+    client.post(path, json=body).raise_for_status()  # the surface built, as at start-up
+    monkeypatch.setattr(compute, "run", counted_run)
+    zipped = client.post(path, json=body, headers={"accept-encoding": "gzip"})
+    assert zipped.status_code == 200
+    assert len(turns) == 1
+    plain = client.post(path, json=body, headers={"accept-encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert int(zipped.headers["content-length"]) < 0.7 * len(plain.content)
+    assert zipped.content == plain.content  # decompressed by the client

@@ -306,7 +306,8 @@ GREEDY_STREAMS = 12
 def test_a_small_descent_is_served_while_greedy_streams_keep_the_workers_busy(
     live_server, monkeypatch
 ):
-    """A dozen endless streams, each on its own connection; a small descent from another.
+    """A dozen endless streams, each on its own connection; a small descent from another
+    that has asked before (as a page does while a slider moves).
 
     It completes while every greedy stream still runs, and it jumps their queue: at
     each of its own turns it waits for less than half a round of theirs (first come,
@@ -345,8 +346,12 @@ def test_a_small_descent_is_served_while_greedy_streams_keep_the_workers_busy(
                     await anyio.sleep(0.01)
                 before, finished = Counter(turns), stream_stats.finished
                 async with httpx.AsyncClient(base_url=live_server, timeout=60) as other:
+                    # A learner's page that has asked before (a ghost path while a slider
+                    # moves): a short last job, so the express worker may take the next.
+                    (await other.post("/api/descent", json=small)).raise_for_status()
+                    asked = Counter(turns)
                     response = await other.post("/api/descent", json=small)
-                during = turns - before
+                during = turns - asked
                 ended = stream_stats.finished - finished
                 streams.cancel_scope.cancel()
         return before, during, ended, response
@@ -359,5 +364,5 @@ def test_a_small_descent_is_served_while_greedy_streams_keep_the_workers_busy(
     assert len(greedy_clients) == GREEDY_STREAMS  # one client per connection
     small_turns = sum(count for key, count in during.items() if key not in before)
     greedy_turns = sum(during[key] for key in greedy_clients)
-    assert small_turns >= 2
+    assert small_turns >= 1  # one: its starts are checked and its answer encoded in it
     assert greedy_turns < small_turns * GREEDY_STREAMS / 2

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from app import descent, optim, surfaces
 from app.api import compute
 from app.api.responses import (
     EncodedJSONResponse,
     StrictJSONResponse,
-    encode,
+    accepts_gzip,
+    encoded_response,
     finite_or_none,
 )
 from app.api.schemas import (
@@ -24,6 +26,7 @@ from app.api.schemas import (
     RunSpec,
     check_starts,
     resolve_surface,
+    start_errors,
     surface_json,
     with_examples,
 )
@@ -140,19 +143,25 @@ def _descent_response(body: DescentRequest, result: descent.Descent, paths: list
     }
 
 
-async def _computed_response(turns: Iterator[bytes | None]) -> EncodedJSONResponse:
+async def _computed_response(turns: Iterator[EncodedJSONResponse | None]) -> EncodedJSONResponse:
     """Run ``turns`` in the compute workers, one item per turn: None after each turn of
     about 50 ms of steps, like the streams' (so no request holds a worker for long),
-    then the encoded response, built in the turn that ends the computation, so a small
-    one (a ghost path redrawn while a slider moves) is one turn, not a hand-off per
-    stage."""
-    async for encoded in compute.iterate(turns):
-        if encoded is not None:
-            break
-    return EncodedJSONResponse(encoded)
+    then the response, encoded (and gzipped, see ``encoded_response``) in the turn that
+    ends the computation, so a small one (a ghost path redrawn while a slider moves) is
+    one turn, not a hand-off per stage."""
+    async for response in compute.iterate(turns):
+        if response is not None:
+            return response
+    raise AssertionError("the computation ended without a response")
 
 
-def _descent_turns(body: DescentRequest, surface: surfaces.Surface) -> Iterator[bytes | None]:
+def _descent_turns(
+    body: DescentRequest, surface: surfaces.Surface, gzip: bool
+) -> Iterator[EncodedJSONResponse | None]:
+    # The starts are checked here rather than in a turn of their own (a 422 all the same).
+    errors = start_errors(body, surface)
+    if errors:
+        raise RequestValidationError(errors)
     result = _make_descent(body, surface)
     paths = descent.Paths(result.count)
     # Nobody sees a batch before it ends: no small first chunk.
@@ -161,13 +170,14 @@ def _descent_turns(body: DescentRequest, surface: surfaces.Surface) -> Iterator[
         if result.finished:
             break
         yield None
-    yield encode(_descent_response(body, result, paths.arrays()))
+    yield encoded_response(_descent_response(body, result, paths.arrays()), gzip)
 
 
 @router.post("/descent", response_class=StrictJSONResponse)
-async def run_descent(resolved: Resolved) -> Response:
+async def run_descent(body: DescentBody, request: Request) -> Response:
     """Run up to 64 hikers at once (one batch) and return every path whole."""
-    return await _computed_response(_descent_turns(resolved.body, resolved.surface))
+    surface = await resolve_surface(body.surface)
+    return await _computed_response(_descent_turns(body, surface, accepts_gzip(request.headers)))
 
 
 @router.post("/descent/stream")
@@ -215,7 +225,9 @@ def _basin_response(result: descent.BasinMap, surface) -> dict[str, Any]:
     }
 
 
-def _basin_turns(body: BasinsRequest, surface: surfaces.Surface) -> Iterator[bytes | None]:
+def _basin_turns(
+    body: BasinsRequest, surface: surfaces.Surface, gzip: bool
+) -> Iterator[EncodedJSONResponse | None]:
     spec = body.optimizer
     result = descent.basin_descent(
         surface,
@@ -229,12 +241,14 @@ def _basin_turns(body: BasinsRequest, surface: surfaces.Surface) -> Iterator[byt
         if result.finished:
             break
         yield None
-    yield encode(_basin_response(descent.basin_map(result, body.resolution), surface))
+    yield encoded_response(
+        _basin_response(descent.basin_map(result, body.resolution), surface), gzip
+    )
 
 
 @router.post("/basins", response_class=StrictJSONResponse)
 async def basin_map(
-    body: Annotated[BasinsRequest, with_examples(BasinsRequest)],
+    body: Annotated[BasinsRequest, with_examples(BasinsRequest)], request: Request
 ) -> Response:
     """Which minimum each start of a grid leads to, every start run at once.
 
@@ -243,4 +257,4 @@ async def basin_map(
     of the domain's span of it. ``final_z`` is null where a start is not finite.
     """
     surface = await resolve_surface(body.surface)
-    return await _computed_response(_basin_turns(body, surface))
+    return await _computed_response(_basin_turns(body, surface, accepts_gzip(request.headers)))

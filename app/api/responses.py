@@ -5,7 +5,8 @@ orjson, which writes numpy arrays directly, in a compute worker: the event loop
 only sends the bytes. They go out a chunk at a time, so a client that stops
 reading holds at most one chunk in the server's send buffer (and the edge drops
 it after ``limits.STALLED_CLIENT_SECONDS``, freeing the body); a client that accepts
-gzip gets them compressed, in the workers too, a slice per turn.
+gzip gets them compressed, in the workers too, a slice per turn (a body of a few MB
+built in a worker's turn can be compressed in that turn: ``encoded_response``).
 
 Static files (plotly.min.js is 4.8 MB) are gzipped once per file version, in a
 worker, and kept for every later client that accepts gzip.
@@ -84,14 +85,19 @@ async def _send_end(send: Send) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+def _compress(compressor, piece: bytes, last: bool) -> bytes:
+    compressed = compressor.compress(piece)
+    return compressed + compressor.flush() if last else compressed
+
+
 async def _send_gzipped(send: Send, body: bytes) -> None:
-    """``body`` gzipped a slice per worker turn, each piece sent as soon as it is ready."""
+    """``body`` gzipped a slice per worker turn, each piece sent as soon as it is ready
+    (the last slice flushed in its own turn: one turn for a body of one slice)."""
     compressor = zlib.compressobj(JSON_GZIP_LEVEL, wbits=31)  # 31: the gzip format
     for start in range(0, len(body), GZIP_SLICE_BYTES):
-        await _send_chunks(
-            send, await compute.run(compressor.compress, body[start : start + GZIP_SLICE_BYTES])
-        )
-    await _send_chunks(send, await compute.run(compressor.flush))
+        stop = start + GZIP_SLICE_BYTES
+        compressed = await compute.run(_compress, compressor, body[start:stop], stop >= len(body))
+        await _send_chunks(send, compressed)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -123,10 +129,10 @@ class _BigJSONSending:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body: bytes = self.body
         compress = False
-        if len(body) >= GZIP_MIN_BYTES:
+        if len(body) >= GZIP_MIN_BYTES and "content-encoding" not in self.headers:
             # The same URL may answer gzipped or not: caches must key on Accept-Encoding.
             self.headers.add_vary_header("Accept-Encoding")
-            if accepts_gzip(Headers(scope=scope)) and "content-encoding" not in self.headers:
+            if accepts_gzip(Headers(scope=scope)):
                 compress = True
                 self.headers["content-encoding"] = "gzip"
                 del self.headers["content-length"]  # sent with chunked transfer encoding
@@ -151,9 +157,26 @@ class _BigJSONSending:
 
 
 class EncodedJSONResponse(_BigJSONSending, Response):
-    """JSON already encoded (by ``encode``, in a worker)."""
+    """JSON already encoded (by ``encode``, in a worker), perhaps gzipped there too."""
 
     media_type = "application/json"
+
+    def __init__(self, content: bytes, status_code: int = 200, gzipped: bool = False) -> None:
+        super().__init__(content, status_code=status_code)
+        if gzipped:
+            self.headers["content-encoding"] = "gzip"
+            self.headers.add_vary_header("Accept-Encoding")
+
+
+def encoded_response(content: Any, gzip: bool) -> EncodedJSONResponse:
+    """``content`` as an encoded JSON response, built in a worker: gzipped at once (for a
+    client that accepts it) when it is big enough to gain and small enough for one turn,
+    which saves the turn that would compress it when it is sent (a ghost path asks many
+    times a second)."""
+    body = encode(content)
+    if gzip and GZIP_MIN_BYTES <= len(body) <= GZIP_SLICE_BYTES:
+        return EncodedJSONResponse(zlib.compress(body, JSON_GZIP_LEVEL, wbits=31), gzipped=True)
+    return EncodedJSONResponse(body)
 
 
 class StrictJSONResponse(_BigJSONSending, JSONResponse):
