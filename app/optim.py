@@ -70,7 +70,25 @@ def _any_nonzero(value) -> bool:
 # (``work``: a dict of buffers shaped like the parameter, kept from step to step), with
 # the operations of torch's formula in torch's order: each out= call rounds exactly as
 # the expression it replaces, so the numbers are those of the plain expressions. A
-# hiker's step costs ~50 flops, so the per-call cost of numpy is all there is to save.
+# hiker's step costs ~50 flops, so the per-call cost of numpy is all there is to save:
+# the numbers an update uses at every step are made from the hyperparameters once
+# (``_operands``), and a Python float among them becomes a 0-d array, since numpy
+# converts a Python number operand on every call, which costs about as much as an
+# operation on a hiker's array.
+
+
+def _operand(value):
+    """A hyperparameter (or a number made of them) as a numpy operand."""
+    return np.array(value) if isinstance(value, float) else value
+
+
+def _operands(work: dict, h: dict, derive: Callable[[dict], dict]) -> dict:
+    """``derive(h)``, the operands of an update, made once for the hyperparameters ``h``
+    (again when they are replaced: ``Optimizer.set_hyperparameters``)."""
+    cached = work.get("operands")
+    if cached is None or cached[0] is not h:
+        cached = work["operands"] = (h, derive(h))
+    return cached[1]
 
 
 def _buffer(work: dict, name: str, like: np.ndarray) -> np.ndarray:
@@ -89,30 +107,42 @@ def _plus_scaled(grad: np.ndarray, scale, param: np.ndarray, out: np.ndarray) ->
     return out
 
 
-def _lerp(start: np.ndarray, end: np.ndarray, weight) -> np.ndarray:
-    """torch.lerp: ``start + weight * (end - start)``, computed from the nearer end."""
-    if np.ndim(weight) == 0:
-        if abs(weight) < 0.5:
-            return start + weight * (end - start)
-        return end - (end - start) * (1 - weight)
+def _lerp_weight(weight) -> tuple:
+    """How ``_lerp_into`` takes ``weight``: torch.lerp computes ``start + w(end − start)``
+    from the nearer end, so (True, w) when |w| < 0.5, else (False, 1 − w), as operands;
+    (None, weight) for a row of per-run weights."""
+    if not isinstance(weight, float):
+        return None, weight
+    if abs(weight) < 0.5:
+        return True, _operand(weight)
+    return False, _operand(1 - weight)
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """torch.lerp with a row of per-run weights, each from its nearer end."""
     weight = np.asarray(weight)
     return np.where(
         np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight)
     )
 
 
-def _lerp_into(start: np.ndarray, end: np.ndarray, weight, scratch: np.ndarray) -> None:
-    """``start ← _lerp(start, end, weight)`` in place."""
-    if not isinstance(weight, float):  # a row of per-run weights
-        start[...] = _lerp(start, end, weight)
+def _lerp_into(start: np.ndarray, end: np.ndarray, weight: tuple, scratch: np.ndarray) -> None:
+    """``start ← torch.lerp(start, end, w)`` in place; ``weight`` is ``_lerp_weight(w)``."""
+    from_start, factor = weight
+    if from_start is None:
+        start[...] = _lerp(start, end, factor)
         return
     np.subtract(end, start, out=scratch)
-    if abs(weight) < 0.5:
-        scratch *= weight
+    scratch *= factor
+    if from_start:
         start += scratch
     else:
-        scratch *= 1 - weight
         np.subtract(end, scratch, out=start)
+
+
+def _decay_operands(h: dict) -> dict:
+    """Coupled weight decay, g ← g + λθ, as SGD, Adagrad, RMSprop and Adam take it."""
+    return {"decay": _any_nonzero(h["weight_decay"]), "weight_decay": _operand(h["weight_decay"])}
 
 
 # --- SGD ---------------------------------------------------------------------
@@ -122,6 +152,16 @@ def _sgd_init(param: np.ndarray, h: dict) -> dict:
     return {"momentum_buffer": None}
 
 
+def _sgd_operands(h: dict) -> dict:
+    return {
+        **_decay_operands(h),
+        "with_momentum": _any_nonzero(h["momentum"]),
+        "momentum": _operand(h["momentum"]),
+        "undamped": _operand(1 - h["dampening"]),
+        "lr": _operand(h["lr"]),
+    }
+
+
 def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ                          (weight_decay λ ≠ 0)
@@ -129,23 +169,23 @@ def _sgd_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work:
     g ← g + μb if nesterov else b
     θ ← θ − γg
     """
-    weight_decay, momentum, lr = h["weight_decay"], h["momentum"], h["lr"]
-    if _any_nonzero(weight_decay):
-        grad = _plus_scaled(grad, weight_decay, param, _buffer(work, "grad", param))
+    c = _operands(work, h, _sgd_operands)
+    if c["decay"]:
+        grad = _plus_scaled(grad, c["weight_decay"], param, _buffer(work, "grad", param))
     scratch = _buffer(work, "scratch", param)
-    if _any_nonzero(momentum):
+    if c["with_momentum"]:
         buf = state["momentum_buffer"]
         if buf is None:
             buf = state["momentum_buffer"] = grad.copy()
         else:
-            buf *= momentum
-            np.multiply(grad, 1 - h["dampening"], out=scratch)
+            buf *= c["momentum"]
+            np.multiply(grad, c["undamped"], out=scratch)
             buf += scratch
         if h["nesterov"]:
-            grad = _plus_scaled(grad, momentum, buf, _buffer(work, "nesterov", param))
+            grad = _plus_scaled(grad, c["momentum"], buf, _buffer(work, "nesterov", param))
         else:
             grad = buf
-    np.multiply(grad, lr, out=scratch)
+    np.multiply(grad, c["lr"], out=scratch)
     param -= scratch
 
 
@@ -156,6 +196,10 @@ def _adagrad_init(param: np.ndarray, h: dict) -> dict:
     return {"step": 0.0, "sum": np.full_like(param, h["initial_accumulator_value"])}
 
 
+def _adagrad_operands(h: dict) -> dict:
+    return {**_decay_operands(h), "eps": _operand(h["eps"])}
+
+
 def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ;  γ̃ ← γ / (1 + (t − 1)η)
@@ -164,15 +208,16 @@ def _adagrad_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, w
     """
     state["step"] += 1
     step = state["step"]
-    if _any_nonzero(h["weight_decay"]):
-        grad = _plus_scaled(grad, h["weight_decay"], param, _buffer(work, "grad", param))
+    c = _operands(work, h, _adagrad_operands)
+    if c["decay"]:
+        grad = _plus_scaled(grad, c["weight_decay"], param, _buffer(work, "grad", param))
     clr = h["lr"] / (1 + (step - 1) * h["lr_decay"])
     state_sum = state["sum"]
     scratch = _buffer(work, "scratch", param)
     np.multiply(grad, grad, out=scratch)
     state_sum += scratch
     np.sqrt(state_sum, out=scratch)  # std = √sum + ε
-    scratch += h["eps"]
+    scratch += c["eps"]
     np.divide(grad, scratch, out=scratch)
     scratch *= clr
     param -= scratch
@@ -185,6 +230,20 @@ def _rmsprop_init(param: np.ndarray, h: dict) -> dict:
     return {"step": 0.0, "square_avg": np.zeros_like(param)}
 
 
+def _rmsprop_operands(h: dict) -> dict:
+    alpha = h["alpha"]
+    return {
+        **_decay_operands(h),
+        "alpha": _operand(alpha),
+        "one_minus_alpha": _operand(1 - alpha),
+        "lerp": _lerp_weight(1 - alpha),
+        "eps": _operand(h["eps"]),
+        "with_momentum": _any_nonzero(h["momentum"]),
+        "momentum": _operand(h["momentum"]),
+        "lr": _operand(h["lr"]),
+    }
+
+
 def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, work: dict) -> None:
     """
     g ← g + λθ
@@ -194,32 +253,32 @@ def _rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict, h: dict, w
     θ ← θ − γ g / (√ṽ + ε)                 (otherwise)
     """
     state["step"] += 1
-    alpha = h["alpha"]
-    if _any_nonzero(h["weight_decay"]):
-        grad = _plus_scaled(grad, h["weight_decay"], param, _buffer(work, "grad", param))
+    c = _operands(work, h, _rmsprop_operands)
+    if c["decay"]:
+        grad = _plus_scaled(grad, c["weight_decay"], param, _buffer(work, "grad", param))
     scratch, avg = _buffer(work, "scratch", param), _buffer(work, "avg", param)
     square_avg = state["square_avg"]
-    square_avg *= alpha
-    np.multiply(grad, 1 - alpha, out=scratch)
+    square_avg *= c["alpha"]
+    np.multiply(grad, c["one_minus_alpha"], out=scratch)
     scratch *= grad
     square_avg += scratch
     if h["centered"]:
         grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
-        _lerp_into(grad_avg, grad, 1 - alpha, scratch)
+        _lerp_into(grad_avg, grad, c["lerp"], scratch)
         np.multiply(grad_avg, grad_avg, out=avg)
         np.subtract(square_avg, avg, out=avg)
         np.sqrt(avg, out=avg)
     else:
         np.sqrt(square_avg, out=avg)
-    avg += h["eps"]
+    avg += c["eps"]
     np.divide(grad, avg, out=scratch)  # g / (√ṽ + ε)
-    if _any_nonzero(h["momentum"]):
+    if c["with_momentum"]:
         buf = state.setdefault("momentum_buffer", np.zeros_like(param))
-        buf *= h["momentum"]
+        buf *= c["momentum"]
         buf += scratch
-        np.multiply(buf, h["lr"], out=scratch)
+        np.multiply(buf, c["lr"], out=scratch)
     else:
-        scratch *= h["lr"]
+        scratch *= c["lr"]
     param -= scratch
 
 
@@ -250,6 +309,18 @@ def _bias_corrections(beta1, beta2, step: float, work: dict) -> tuple:
     return values[where, 0].reshape(shape), values[where, 1].reshape(shape)
 
 
+def _adam_operands(h: dict) -> dict:
+    beta1, beta2 = h["betas"]
+    return {
+        **_decay_operands(h),
+        "shrink": _operand(1 - h["lr"] * h["weight_decay"]),  # AdamW's θ(1 − γλ)
+        "lerp": _lerp_weight(1 - beta1),
+        "beta2": _operand(beta2),
+        "one_minus_beta2": _operand(1 - beta2),
+        "eps": _operand(h["eps"]),
+    }
+
+
 def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: bool) -> None:
     """
     g ← g + λθ            (Adam)      θ ← θ(1 − γλ)      (AdamW)
@@ -259,22 +330,21 @@ def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: boo
     """
     state["step"] += 1
     step = state["step"]
-    lr, weight_decay, eps = h["lr"], h["weight_decay"], h["eps"]
-    beta1, beta2 = h["betas"]
-    if _any_nonzero(weight_decay):
+    c = _operands(work, h, _adam_operands)
+    if c["decay"]:
         if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
+            param *= c["shrink"]
         else:
-            grad = _plus_scaled(grad, weight_decay, param, _buffer(work, "grad", param))
+            grad = _plus_scaled(grad, c["weight_decay"], param, _buffer(work, "grad", param))
     scratch, denom = _buffer(work, "scratch", param), _buffer(work, "denom", param)
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    _lerp_into(exp_avg, grad, 1 - beta1, scratch)
-    exp_avg_sq *= beta2
-    np.multiply(grad, 1 - beta2, out=scratch)
+    _lerp_into(exp_avg, grad, c["lerp"], scratch)
+    exp_avg_sq *= c["beta2"]
+    np.multiply(grad, c["one_minus_beta2"], out=scratch)
     scratch *= grad
     exp_avg_sq += scratch
-    bias_correction1, bias_correction2_sqrt = _bias_corrections(beta1, beta2, step, work)
-    step_size = lr / bias_correction1
+    bias_correction1, bias_correction2_sqrt = _bias_corrections(*h["betas"], step, work)
+    step_size = h["lr"] / bias_correction1
     if h["amsgrad"]:
         max_exp_avg_sq = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -282,7 +352,7 @@ def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: boo
     else:
         np.sqrt(exp_avg_sq, out=denom)
     denom /= bias_correction2_sqrt
-    denom += eps
+    denom += c["eps"]
     np.divide(exp_avg, denom, out=denom)
     denom *= step_size
     param -= denom
