@@ -644,3 +644,5 @@ class Optimizer:
         starts at zero on its first use, as it would have at the first step.
         """
         self.hyper = hyper
+        for work in self._work:  # made from the old ones (even if ``hyper`` is their dict)
+            work.pop("operands", None)

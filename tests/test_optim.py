@@ -285,6 +285,18 @@ def test_changing_hyperparameters_keeps_state():
     assert "momentum_buffer" in opt.state[0]
 
 
+def test_new_hyperparameters_are_used_from_the_next_step_even_in_the_same_dict():
+    """An update's numbers are made once per set of hyperparameters, and again for new ones."""
+    params = [np.array([1.0, -2.0])]
+    hyper = optim.resolve("sgd", {"lr": 0.25})
+    opt = optim.Optimizer("sgd", hyper, params)
+    opt.step(params, [np.array([1.0, 1.0])])
+    hyper["lr"] = 0.5
+    opt.set_hyperparameters(hyper)
+    opt.step(params, [np.array([1.0, 1.0])])
+    np.testing.assert_array_equal(params[0], [0.25, -2.75])
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     surface=st.sampled_from(["himmelblau", "rosenbrock", "bowl", "saddle", "rastrigin"]),
