@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,24 @@ from tests.browser.conftest import page_opener, unlabelled_controls
 RUN = "document.getElementById('netpage').dataset.run"
 EPOCH = "Number(document.getElementById('netpage').dataset.epoch)"
 NP = "window.networkPage"
+
+
+# The decision boundary's map (a canvas under the data plot) at every fifth point of the
+# boundary's grid: the pixel's colour there and the network's output at that point.
+MAP_SAMPLES = """(() => {
+  const canvas = document.querySelector('#data-plot canvas.boundary-image');
+  const z = window.networkPage.boundary.shown;
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const rows = z.length, cols = z[0].length, samples = [];
+  for (let j = 2; j < rows; j += 5) for (let i = 2; i < cols; i += 5) {
+    // grid point i lies at i / (cols − 1) of the width; row j at j / (rows − 1) from the bottom
+    const px = Math.round((i / (cols - 1)) * canvas.width - 0.5);
+    const py = Math.round((1 - j / (rows - 1)) * canvas.height - 0.5);
+    const k = 4 * (py * canvas.width + px);
+    samples.push({rgb: [pixels[k], pixels[k + 1], pixels[k + 2]], value: z[j][i]});
+  }
+  return samples;
+})()"""
 
 
 def wait_network_ready(page) -> None:
@@ -67,7 +86,17 @@ def test_open_from_the_surface_page_and_back_everything_labelled(open_page):
     traces = page.evaluate(
         "document.getElementById('data-plot').data.map(t => [t.type, (t.x || []).length])"
     )
-    assert traces[0] == ["heatmap", 40] and traces[1][1] + traces[2][1] == 200
+    assert traces[0][0] == traces[1][0] == "scatter" and traces[0][1] + traces[1][1] == 200
+    shown = page.evaluate(f"{NP}.boundary.shown")
+    assert len(shown) == 40 and {len(row) for row in shown} == {40}
+    # the output's map fills the plot area, under the points (Plotly's layers come after it)
+    area = page.locator("#data-plot .nsewdrag").bounding_box()
+    drawn = page.locator("#data-plot canvas.boundary-image").bounding_box()
+    assert all(abs(area[k] - drawn[k]) < 1 for k in ("x", "y", "width", "height"))
+    assert page.evaluate(
+        "(() => { const c = document.querySelector('#data-plot canvas.boundary-image');"
+        " return c === c.parentNode.firstChild; })()"
+    )
     assert page.locator("#diagram svg circle").count() == 35
     assert page.locator(".explain-grid .katex").count() == 4
     assert unlabelled_controls(page) == []
@@ -79,8 +108,8 @@ def test_train_on_xor_the_loss_falls_and_accuracy_reaches_95_percent(open_networ
     page = open_network("ds=xor&hidden=8,8&speed=100")
     # the starting network's output everywhere, before training
     page.wait_for_function(f"{NP}.latest && {NP}.latest.epoch === 0")
-    page.wait_for_function("document.getElementById('data-plot').data[0].z[0][0] !== 0.5")
-    start = page.evaluate("document.getElementById('data-plot').data[0].z.flat()")
+    page.wait_for_function(f"{NP}.boundary.shown[0][0] !== 0.5")
+    start = page.evaluate(f"{NP}.boundary.shown.flat()")
     page.click("#play")
     wait_run(page, "playing")
     page.wait_for_function(f"{NP}.latest && {NP}.latest.train_accuracy >= 0.95")
@@ -95,10 +124,16 @@ def test_train_on_xor_the_loss_falls_and_accuracy_reaches_95_percent(open_networ
     assert accuracy >= 95
     # the boundary, diagram, charts and heatmap followed
     page.wait_for_function(
-        "start => document.getElementById('data-plot').data[0].z.flat()"
-        ".some((v, i) => Math.abs(v - start[i]) > 0.3)",
+        f"start => {NP}.boundary.shown.flat().some((v, i) => Math.abs(v - start[i]) > 0.3)",
         arg=start,
     )
+    # the map shows it: orange where the network says orange, blue where it says blue
+    samples = page.evaluate(MAP_SAMPLES)
+    orange = [s["rgb"] for s in samples if s["value"] > 0.9]
+    blue = [s["rgb"] for s in samples if s["value"] < 0.1]
+    assert orange and blue
+    assert all(r > 200 and b < 120 for r, _, b in orange), orange
+    assert all(r < 100 and b > 160 for r, _, b in blue), blue
     assert (
         page.evaluate("document.getElementById('loss-chart').data[0].x.length") >= len(records) - 1
     )
@@ -107,6 +142,39 @@ def test_train_on_xor_the_loss_falls_and_accuracy_reaches_95_percent(open_networ
     page.wait_for_function(f"{NP}.snapshot && {NP}.snapshot.epoch === {EPOCH}")
     assert page.locator("#diagram path[data-sign][d^='M']").count() > 0  # weights drawn
     assert page.evaluate("document.getElementById('grad-heatmap').data[0].type") == "heatmap"
+
+
+def test_pointing_at_the_background_tells_the_networks_output_there(open_network):
+    page = open_network("ds=xor&hidden=8,8&speed=0&epochs=100")
+    page.click("#play")
+    wait_run(page, "done")
+    page.wait_for_function(f"{NP}.boundary.shown === {NP}.latest.boundary")
+    info = page.evaluate(f"{NP}.info")
+    z = page.evaluate(f"{NP}.boundary.shown")
+    grid = info["grid"]
+    points = info["train"]["x"] + info["test"]["x"]
+    # the grid point farthest from every data point (no point's label competes there)
+    _, i, j = max(
+        (min(math.hypot(x - a, y - b) for a, b in points), i, j)
+        for j, y in enumerate(grid["y"])
+        for i, x in enumerate(grid["x"])
+    )
+    page.mouse.move(*plot_xy(page, (grid["x"][i], grid["y"][j])))
+    label = page.locator("#data-plot .boundary-hover .hovertext")
+    label.wait_for()
+    text = label.text_content()  # its two lines run together
+    said = re.fullmatch(r"x₁ (-?[\d.]+), x₂ (-?[\d.]+)p\(orange\) (-?[\d.]+)", text)
+    assert said, text
+    x, y, p = (float(v) for v in said.groups())
+    assert abs(x - grid["x"][i]) <= 0.0051 and abs(y - grid["y"][j]) <= 0.0051
+    assert abs(p - z[j][i]) <= 0.0051
+    # over a training point, Plotly's label for the point, and not the background's
+    page.mouse.move(*plot_xy(page, info["train"]["x"][0]))
+    page.locator("#data-plot .hoverlayer .hovertext").wait_for()
+    assert "train" in page.locator("#data-plot .hoverlayer .hovertext").text_content()
+    label.wait_for(state="detached")
+    page.mouse.move(0, 0)  # off the plot: no label at all
+    page.locator("#data-plot .hovertext").first.wait_for(state="detached")
 
 
 def test_pause_and_step_advance_exactly_one_epoch(open_network):
@@ -567,7 +635,7 @@ def test_drawn_points_are_outlined_and_clearing_them_clears_the_readout(open_net
     )
     # an orange point on the orange middle of the circle: outlined in dark ink
     outline = page.evaluate(
-        "document.getElementById('data-plot').data.slice(1, 3).map(t => t.marker.line.color)"
+        "document.getElementById('data-plot').data.slice(0, 2).map(t => t.marker.line.color)"
     )
     assert outline == ["#1d2330", "#1d2330"]
     page.click("#clear-points")

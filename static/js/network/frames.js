@@ -38,8 +38,8 @@ function frame(now) {
   const run = app.run;
   let again = false;
   if (dirty.boundary && app.latest && app.latest.boundary) {
-    // the heatmap's cost decides how often it is redrawn (software rendering is slow)
-    if (now - dirty.lastBoundary >= Math.max(30, 3 * app.dataView.cost)) {
+    // once a frame while it costs little (it does: a canvas repaint), less often if it grew slow
+    if (now - dirty.lastBoundary >= 3 * app.dataView.cost) {
       app.dataView.setBoundary(app.latest.boundary);
       dirty.boundary = false;
       dirty.lastBoundary = now;

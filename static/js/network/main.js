@@ -305,9 +305,10 @@ window.networkPage = {
   get units() {
     return app.units;
   },
-  // boundaries received and drawn, with the cost of the latest drawings (ms)
+  // boundaries received and drawn, the one shown (a grid) and what the latest drawings cost (ms)
   get boundary() {
-    return { received: app.boundaries, drawn: app.dataView.redraws, costs: app.dataView.costs };
+    const view = app.dataView;
+    return { received: app.boundaries, drawn: view.redraws, shown: view.boundary, costs: view.costs };
   },
   get walk() {
     return currentWalk();
