@@ -8,8 +8,9 @@ fixed time, the boundaries the socket delivered (one per epoch message) and thos
 the page drew, with what one drawing cost (the page's own timing of its boundary
 update, ms) and the page's animation frames per second.
 
-Prints redraws per second (target: ≥ 15) and drawn/received (1.0: every update
-drawn). Each run reloads the page.
+Prints redraws per second (target: ≥ 15), drawn/received (1.0: every update
+drawn) and drawn per animation frame that had a new boundary to show (several
+arriving between two frames can be shown only once). Each run reloads the page.
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ import statistics
 from bench_frames import CHROMIUM_ARGS
 from server import running_server
 
-# the page's animation frames, counted from inside (the bench adds this counter)
+# The page's animation frames, and those that found a boundary newer than the last
+# frame's, counted from inside (the bench adds these counters): several boundaries
+# arriving between two frames can be shown only once, so the page follows every
+# update when it draws once in each frame with news.
 COUNT_FRAMES = """() => {
-  window.benchFrames = 0;
-  const tick = () => { window.benchFrames += 1; requestAnimationFrame(tick); };
+  window.bench = {frames: 0, news: 0, seen: window.networkPage.boundary.received};
+  const tick = () => {
+    const received = window.networkPage.boundary.received;
+    window.bench.frames += 1;
+    if (received !== window.bench.seen) window.bench.news += 1;
+    window.bench.seen = received;
+    requestAnimationFrame(tick);
+  };
   requestAnimationFrame(tick);
 }"""
-SAMPLE = """() => ({...window.networkPage.boundary, frames: window.benchFrames,
+SAMPLE = """() => ({...window.networkPage.boundary, ...window.bench,
   epoch: Number(document.getElementById('netpage').dataset.epoch), t: performance.now()})"""
 
 
@@ -49,6 +59,7 @@ def measure(page, url: str, seconds: float) -> dict:
     elapsed = (after["t"] - before["t"]) / 1000
     drawn = after["drawn"] - before["drawn"]
     received = after["received"] - before["received"]
+    news = after["news"] - before["news"]
     costs = after["costs"][-drawn:] if drawn else []
     return {
         "seconds": elapsed,
@@ -59,6 +70,8 @@ def measure(page, url: str, seconds: float) -> dict:
         "redraws_per_second": drawn / elapsed,
         "updates_per_second": received / elapsed,
         "ratio": drawn / received if received else float("nan"),
+        "news": news,
+        "news_ratio": drawn / news if news else float("nan"),
         "median_ms": statistics.median(costs) if costs else float("nan"),
         "p90_ms": statistics.quantiles(costs, n=10)[-1] if len(costs) >= 10 else float("nan"),
         "fps": (after["frames"] - before["frames"]) / elapsed,
@@ -87,7 +100,11 @@ def main() -> None:
             print(
                 f"  redraws {r['redraws_per_second']:.1f}/s (target ≥ 15), "
                 f"drawn/received {r['ratio']:.2f}, one redraw median {r['median_ms']:.1f} ms "
-                f"(p90 {r['p90_ms']:.1f}), page {r['fps']:.0f} frames/s"
+                f"(p90 {r['p90_ms']:.1f})"
+            )
+            print(
+                f"  page {r['fps']:.0f} frames/s, {r['news']} of them with a new boundary: "
+                f"drawn/those {r['news_ratio']:.2f} (1.00: every update that could be shown was)"
             )
         browser.close()
 
