@@ -170,7 +170,7 @@ def _descent_turns(
         if result.finished:
             break
         yield None
-    yield encoded_response(_descent_response(body, result, paths.arrays()), gzip)
+    yield encoded_response(_descent_response(body, result, paths.arrays()), gzip, numbers=True)
 
 
 @router.post("/descent", response_class=StrictJSONResponse)
