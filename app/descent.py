@@ -182,14 +182,16 @@ class Descent:
             if row != last:
                 advance(point[3:])
 
-    def _converged(self, grad_x: np.ndarray, grad_y: np.ndarray) -> np.ndarray:
-        """|∇f| ≤ tolerance, for the live columns (rows of steps × columns). np.hypot is
-        slow (~10 ns a value), so it is computed only where neither component exceeds
-        the tolerance (elsewhere |∇f| exceeds it too) on a column still walking (a
-        hiker that converged stays near the minimum until its column is dropped)."""
+    def _converged(
+        self, grad_x: np.ndarray, grad_y: np.ndarray, steepest: np.ndarray
+    ) -> np.ndarray:
+        """|∇f| ≤ tolerance, for the live columns (rows of steps × columns); ``steepest``
+        is max(|∂f/∂x|, |∂f/∂y|). np.hypot is slow (~10 ns a value), so it is computed
+        only where neither component exceeds the tolerance (elsewhere |∇f| exceeds it
+        too) on a column still walking (a hiker that converged stays near the minimum
+        until its column is dropped)."""
         tolerance = self.tolerance
-        near = np.abs(grad_x) <= tolerance
-        near &= np.abs(grad_y) <= tolerance
+        near = steepest <= tolerance
         near &= self._active
         if near.any():
             near[near] = np.hypot(grad_x[near], grad_y[near]) <= tolerance
@@ -201,11 +203,16 @@ class Descent:
         diverged (f, ∇f or the position not finite, or outside the box: its path ends at
         the point before) or converged, and every other one at the descent's last point.
         """
-        good = self.surface.in_divergence_box(points[:, 0], points[:, 1])
-        good &= np.isfinite(points[:, 2:]).all(axis=1)
+        # The larger of |∂f/∂x| and |∂f/∂y| (NaN where either is): one comparison tells
+        # whether ∇f is finite, another whether |∇f| may be within the tolerance.
+        steepest = np.abs(points[:, 3])
+        np.maximum(steepest, np.abs(points[:, 4]), out=steepest)
+        good = steepest < np.inf
+        good &= np.isfinite(points[:, 2])
+        good &= self.surface.in_divergence_box(points[:, 0], points[:, 1])
         stops = ~good
         if self.tolerance > 0:
-            stops |= self._converged(points[:, 3], points[:, 4])
+            stops |= self._converged(points[:, 3], points[:, 4], steepest)
         stopping = stops.any(axis=0)
         stopping &= self._active
         last = len(points) - 1 if step + len(points) - 1 == self.max_steps else None
