@@ -55,6 +55,30 @@ def test_page_loads_typesets_and_labels_every_control(open_page):
     assert unlabelled_controls(page) == []
 
 
+def test_the_map_and_the_hikers_come_before_the_3d_view(open_page):
+    """Issue 12: the map's first look with the hikers (a canvas, painted before plotly.js
+    runs), then Plotly's map with the hikers, then the 3D view; the page's own marks
+    (performance.mark) say in which order. Once ready, the first look is gone."""
+    page = open_page("s=rosenbrock")
+    marks = ["gh:preview", "gh:scripts", "gh:map-drawn", "gh:first-hiker", "gh:3d-drawn"]
+    times = page.evaluate(
+        "(names) => names.map((name) => {"
+        " const mark = performance.getEntriesByName(name, 'mark')[0];"
+        " return mark ? mark.startTime : null; })",
+        marks,
+    )
+    assert None not in times, dict(zip(marks, times, strict=True))
+    assert times == sorted(times), dict(zip(marks, times, strict=True))
+    assert page.locator("#map canvas.map-preview").count() == 0
+    assert page.get_attribute("#plot3d", "aria-busy") is None  # "Drawing the 3D view…" gone
+    # the 3D view was drawn with the hikers already at their starts
+    hikers = page.evaluate(
+        "() => document.getElementById('plot3d').data.find((t) => t.name === 'hikers').x"
+    )
+    assert len(hikers) == len(page.evaluate("window.gradientHiker.state.hikers")) > 1
+    assert None not in hikers
+
+
 def test_the_page_keeps_the_content_security_policy(open_page, ui):
     """No inline script, no eval: a run under the app's own CSP logs no violation."""
     page = open_page("s=bowl&h=sgd:lr=0.1&speed=2000", enforce_csp=True)

@@ -58,7 +58,7 @@ export function spansDecades(z) {
  * Colour values for the mesh: z itself, or log10(z − zmin + δ) when the range is
  * huge (Rosenbrock), with colour-bar ticks labelled in f.
  */
-function colourValues(z, [lo, hi], log, name = "f") {
+export function colourValues(z, [lo, hi], log, name = "f") {
   if (!log) return { values: z, colorbar: { title: { text: name, side: "right" } } };
   const delta = Math.max((hi - lo) * 1e-6, 1e-12);
   const t = (v) => Math.log10(v - lo + delta);
@@ -101,6 +101,25 @@ export function heightAt(mesh, x, y) {
 function niceStep(least) {
   const decade = 10 ** Math.floor(Math.log10(least));
   return [1, 2, 5, 10].map((m) => m * decade).find((step) => step >= least * (1 - 1e-9));
+}
+
+// The map's contour levels: about this many, at a round step.
+const CONTOUR_COUNT = 26;
+
+/**
+ * The contour levels of colour values `values` ({start, end, size}): a round step,
+ * levels at its multiples inside the range (as Plotly would choose them), fixed
+ * here so that the map's first look (map-preview.js) has the same bands.
+ */
+export function contourLevels(values) {
+  const [lo, hi] = finiteRange(values);
+  const size = niceStep((hi - lo) / CONTOUR_COUNT);
+  let start = Math.ceil(lo / size) * size;
+  let end = Math.floor(hi / size) * size;
+  if (start === lo) start += size;
+  if (end === hi) end -= size;
+  if (start > end) start = end = (start + end) / 2;
+  return { start, end, size };
 }
 
 /** ★ for global minima, ◇ for local ones, in the 3D view (lifted by `zOffset`) or on the map. */
@@ -252,7 +271,8 @@ export function mapLayers({ surface, mesh, labels, logColour, basins }) {
         customdata: logColour ? mesh.z : undefined,
         hovertemplate: `${L.x} %{x:.3f}<br>${L.y} %{y:.3f}<br>${L.f} %{${logColour ? "customdata" : "z"}:.4g}<extra></extra>`,
         colorscale: "Viridis",
-        ncontours: 26,
+        autocontour: false,
+        contours: contourLevels(colour.values),
         line: { width: 0.6, color: "rgba(255,255,255,0.35)" },
         colorbar: {
           ...colour.colorbar,

@@ -11,14 +11,28 @@
 //   - 3D:  one Plotly.restyle per update. A WebGL frame can be slow (software
 //          rendering in headless browsers costs ~0.3 s), so 3D updates are paced
 //          by their measured cost and never block the rest of the animation.
+// The map comes first, the 3D view once the map is on screen; before plotly.js has
+// run (`Plotly`, its global, is read only when drawing), preview() paints a still
+// first look of the map (map-preview.js).
 // The network page reuses it for a loss landscape, with its own axis names (`labels`).
 
+import { paintMapPreview } from "./map-preview.js";
 import { MAP_MARGIN, hikerTraces3d, hikerTracesMap, mapLayers, scene3d } from "./surface-traces.js";
 import { arrow2d, arrow3d, inBox, lift } from "./hiker-marks.js";
 
 export { BASIN_COLOURS, BASIN_DIVERGED, BASIN_NONE } from "./surface-traces.js";
 
-const Plotly = window.Plotly;
+/**
+ * Resolves once the browser has painted what is drawn now: at once in a hidden tab,
+ * and after 200 ms at most where no frames come (an iframe out of sight).
+ */
+function afterPaint() {
+  return new Promise((resolve) => {
+    if (document.hidden) return setTimeout(resolve, 0);
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 200);
+  });
+}
 
 /** A performance mark the first time a milestone is reached (bench/bench_first_hiker.py reads them). */
 function markOnce(name) {
@@ -51,6 +65,7 @@ export class SurfaceView {
     this.last3d = -Infinity;
     this.pending3d = null;
     this.updates3d = 0;
+    this.version = 0; // of what the views should show; mapVersion and view3dVersion: what they show
     // Plotly sends a synthetic click to its drag layer when the mouse did not drag.
     elMap.addEventListener("click", (event) => {
       const layer = event.target.closest && event.target.closest(".nsewdrag");
@@ -98,15 +113,51 @@ export class SurfaceView {
     this.hoverEl.textContent = text;
   }
 
-  /** Draw both views for a new surface (or a new colour option / map mode). */
-  async draw({ surface, mesh, logColour, basins, hikers, camera = null }) {
+  /**
+   * A still first look at the map of `surface` with the hikers at `starts`, for
+   * while plotly.js is not running yet; the map drawn by Plotly replaces it.
+   * Resolves once it is on screen.
+   */
+  async preview({ surface, mesh, logColour, hikers, starts }) {
+    this.spans = spansOf(surface);
+    this._fitMapHeight();
+    const canvas = document.createElement("canvas");
+    canvas.className = "map-layer map-preview";
+    canvas.setAttribute("aria-hidden", "true");
+    paintMapPreview(canvas, {
+      width: this.elMap.clientWidth,
+      height: this.elMap.clientHeight,
+      surface,
+      mesh,
+      logColour,
+      hikers,
+      starts,
+    });
+    if (this.previewCanvas) this.previewCanvas.remove();
+    this.previewCanvas = canvas;
+    this.elMap.append(canvas);
+    await afterPaint();
+    markOnce("gh:preview");
+  }
+
+  /** Draw both views for a new surface (or a new colour option / map mode): the map, then the 3D view. */
+  async draw(scene) {
+    await this.drawMap(scene);
+    await this.draw3d();
+  }
+
+  /**
+   * Draw the map of a new surface and leave the 3D view to draw3d(): a page can
+   * put its hikers on the map first, since the 3D view takes much longer to draw.
+   */
+  async drawMap({ surface, mesh, logColour, basins, hikers, camera = null }) {
     this.surface = surface;
     this.mesh = mesh;
     this.logColour = logColour;
     this.basins = basins;
     const scene = scene3d({ surface, mesh, labels: this.labels, logColour, camera });
     this.zRange = scene.zRange;
-    this.spans = [surface.x_range[1] - surface.x_range[0], surface.y_range[1] - surface.y_range[0]];
+    this.spans = spansOf(surface);
     this.zOffset = scene.zOffset;
     this.aspect = scene.aspect;
     this.base3d = scene.traces;
@@ -118,7 +169,8 @@ export class SurfaceView {
     this.layoutMap = map.layoutFront;
     this.hikers = hikers;
     this._fitMapHeight();
-    await this._plotAll();
+    this.el3d.setAttribute("aria-busy", "true"); // the stylesheet says "Drawing the 3D view…"
+    await this._plotMap();
   }
 
   /**
@@ -133,36 +185,65 @@ export class SurfaceView {
     this.elMap.style.height = `${Math.round(Math.min(this.mapHeight, Math.max(220, height)))}px`;
   }
 
-  /** New set of hikers (count or colours changed): rebuild the hiker traces. */
+  /** New set of hikers (count or colours changed): rebuild the hiker traces, on the map first. */
   async setHikers(hikers) {
     this.hikers = hikers;
-    if (this.surface) await this._plotAll();
+    if (!this.surface) return;
+    await this._plotMap();
+    await this.draw3d();
   }
 
-  async _plotAll() {
-    const hikers3d = hikerTraces3d(this.hikers, this.base3d.length);
+  async _plotMap() {
+    // what is drawn changed: neither view shows a frame until it is drawn again
+    const version = ++this.version;
     const hikersMap = hikerTracesMap(this.hikers, this.baseMap.length);
-    this.idx3d = hikers3d.idx;
-    this.idxMap = hikersMap.idx;
-    this.last3d = -Infinity;
     await Promise.all([
-      Plotly.react(this.el3d, [...this.base3d, ...hikers3d.traces], this.layout3d, CONFIG).then(() =>
-        markOnce("gh:3d-drawn"),
-      ),
-      Promise.all([
-        Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
-          ...CONFIG,
-          displayModeBar: false,
-          staticPlot: true,
-        }),
-        Plotly.react(this.mapFront, [...this.baseMap, ...hikersMap.traces], this.layoutMap, {
-          ...CONFIG,
-          displayModeBar: false,
-        }),
-      ]).then(() => markOnce("gh:map-drawn")),
+      Plotly.react(this.mapBack, this.backMap, this.layoutBack, {
+        ...CONFIG,
+        displayModeBar: false,
+        staticPlot: true,
+      }),
+      Plotly.react(this.mapFront, [...this.baseMap, ...hikersMap.traces], this.layoutMap, {
+        ...CONFIG,
+        displayModeBar: false,
+      }),
     ]);
+    if (version !== this.version) return; // drawn again meanwhile
+    this.idxMap = hikersMap.idx;
+    this.mapVersion = version;
+    markOnce("gh:map-drawn");
+    if (this._fits(this.lastFrame)) this._updateMap(this.lastFrame);
+  }
+
+  /**
+   * The 3D view of what the map shows, drawn once the map is on screen: one 3D
+   * frame costs hundreds of ms in software WebGL, and nothing paints meanwhile.
+   */
+  async draw3d() {
+    await afterPaint();
+    const version = this.version;
+    if (this.view3dVersion === version || !this.surface) return;
+    const hikers3d = hikerTraces3d(this.hikers, this.base3d.length);
+    const traces = [...this.base3d, ...hikers3d.traces];
+    // the hikers where they are now, in this same drawing (each 3D frame is costly)
+    const frame = this._fits(this.lastFrame) ? this.lastFrame : null;
+    const points = frame && this._points3d(frame, hikers3d.idx);
+    if (points) points.traces.forEach((index, k) => Object.assign(traces[index], points.at(k)));
+    await Plotly.react(this.el3d, traces, this.layout3d, CONFIG);
+    if (version !== this.version) return; // the newer drawing draws its own
+    this.idx3d = hikers3d.idx;
+    this.view3dVersion = version;
+    this.last3d = performance.now();
+    this.el3d.removeAttribute("aria-busy");
+    markOnce("gh:3d-drawn");
+    if (points && points.shown) markOnce("gh:first-hiker-3d");
     this._listenToCamera();
-    if (this.lastFrame) this.update(this.lastFrame, { force3d: true });
+    if (this.lastFrame !== frame && this._fits(this.lastFrame)) this._update3d(this.lastFrame); // moved meanwhile
+  }
+
+  /** Whether `frame` (a frame of update()) is one for the hikers drawn. */
+  _fits(frame) {
+    return Boolean(frame) && frame.length === this.hikers.length;
   }
 
   /** When the learner turns the 3D view, keep its camera (for later redraws) and tell the page. */
@@ -183,8 +264,8 @@ export class SurfaceView {
    * {trail: {x, y, z}, at: [x, y, z], grad: [gx, gy]} (at null: hide the hiker).
    */
   update(frame, { force3d = false } = {}) {
-    if (!this.surface || frame.length !== this.hikers.length) return;
-    this.lastFrame = frame;
+    if (!this.surface || !this._fits(frame)) return;
+    this.lastFrame = frame; // a view still being drawn shows it once drawn
     const now = performance.now();
     this._measure(now);
     this._updateMap(frame);
@@ -231,6 +312,7 @@ export class SurfaceView {
   }
 
   _updateMap(frame) {
+    if (this.mapVersion !== this.version) return;
     const X = [];
     const Y = [];
     const traces = [];
@@ -254,15 +336,33 @@ export class SurfaceView {
       { data: X.map((x, i) => ({ x, y: Y[i] })), traces },
       { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" },
     )
-      .then(() => shown && markOnce("gh:first-hiker"))
+      .then(() => {
+        // the first look goes once the map it stood for shows the hikers too
+        if (this.previewCanvas) this.previewCanvas.remove();
+        this.previewCanvas = null;
+        if (shown) markOnce("gh:first-hiker");
+      })
       .catch(() => {});
   }
 
   _update3d(frame) {
     clearTimeout(this.pending3d);
     this.pending3d = null;
+    if (this.view3dVersion !== this.version) return;
     this.last3d = performance.now();
     this.frameHad3d = true; // the next frame's gap tells what this update cost
+    const points = this._points3d(frame, this.idx3d);
+    Plotly.restyle(this.el3d, { x: points.x, y: points.y, z: points.z }, points.traces)
+      .then(() => points.shown && markOnce("gh:first-hiker-3d"))
+      .catch(() => {});
+    this.updates3d += 1;
+  }
+
+  /**
+   * The 3D hiker traces' points for `frame` (trace indices `idx`): Plotly.restyle's
+   * arrays {x, y, z} for `traces`, at(k) for the k-th, and whether a hiker is shown.
+   */
+  _points3d(frame, idx) {
     const off = this.zOffset;
     const zTop = this.zRange[1];
     // Points outside the box are cut from the drawing: WebGL scales every trace
@@ -301,27 +401,36 @@ export class SurfaceView {
         y.push(null, m[1], m[1]);
         z.push(null, f.at[2] + off * 0.5, m[2]);
       }
-      push(x, y, z, this.idx3d.trails[i]);
+      push(x, y, z, idx.trails[i]);
     });
     frame.forEach((f, i) => {
       const arrow = markers[i] && arrow3d(this, f.at, f.grad);
-      if (arrow) push(arrow.x, arrow.y, arrow.z, this.idx3d.arrows[i]);
-      else push([], [], [], this.idx3d.arrows[i]);
+      if (arrow) push(arrow.x, arrow.y, arrow.z, idx.arrows[i]);
+      else push([], [], [], idx.arrows[i]);
     });
     push(
       markers.map((m) => (m ? m[0] : null)),
       markers.map((m) => (m ? m[1] : null)),
       markers.map((m) => (m ? m[2] : null)),
-      this.idx3d.markers,
+      idx.markers,
     );
-    Plotly.restyle(this.el3d, { x: X, y: Y, z: Z }, traces)
-      .then(() => markers.some((m) => m) && markOnce("gh:first-hiker-3d"))
-      .catch(() => {});
-    this.updates3d += 1;
+    return {
+      x: X,
+      y: Y,
+      z: Z,
+      traces,
+      at: (k) => ({ x: X[k], y: Y[k], z: Z[k] }),
+      shown: markers.some((m) => m),
+    };
   }
 
   /** Draw the latest hiker positions in 3D now (before an export, at a pause). */
   flush3d() {
-    if (this.lastFrame && this.lastFrame.length === this.hikers.length) this._update3d(this.lastFrame);
+    if (this._fits(this.lastFrame)) this._update3d(this.lastFrame);
   }
+}
+
+/** [x span, y span] of a surface's domain. */
+function spansOf(surface) {
+  return [surface.x_range[1] - surface.x_range[0], surface.y_range[1] - surface.y_range[0]];
 }

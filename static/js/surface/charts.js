@@ -2,7 +2,7 @@
 // hikers walk. Each update redraws both charts, so updates are paced by what
 // they cost: at most 10 a second, and at most about a sixth of the time.
 
-const Plotly = window.Plotly;
+// `Plotly` is plotly.js's global, read when drawing: surface/main.js runs plotly.js after the page's first look.
 
 const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 

@@ -1,6 +1,6 @@
 // Export: the paths as CSV or JSON, a figure as PNG (Plotly's own toImage).
 
-const Plotly = window.Plotly;
+// `Plotly` is plotly.js's global, read when drawing: surface/main.js runs plotly.js after the page's first look.
 
 function download(filename, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));

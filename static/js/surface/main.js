@@ -34,7 +34,7 @@ import { resetRun, restartOrReset, runPause, startRun, stepOnce } from "./runs.j
 import { bindSettings } from "./settings.js";
 import { bindShare } from "./share.js";
 import { renderHikers, renderStart, syncControls } from "./sidebar.js";
-import { DEFAULTS, SPEED_MAX, defaultState, isFormula, shortLabel } from "./state.js";
+import { DEFAULTS, SPEED_MAX, defaultState, isFormula, shortLabel, startOf } from "./state.js";
 import { bindSurfaceForm, clearFormulaErrors, showFormulaError, surfaceInfoFor } from "./surface-form.js";
 import { decodeState } from "./url-state.js";
 import { api } from "../common/api.js";
@@ -48,6 +48,9 @@ import { typeset } from "../common/typeset.js";
 performance.mark("gh:script-start"); // bench/bench_first_hiker.py: when the page's code starts
 
 const MESH_RESOLUTION = 100;
+// Classic scripts, preloaded by index.html and run once the map's first look is painted
+// (running plotly.js takes a second or more on a slow machine; nothing paints meanwhile).
+const VENDOR_SCRIPTS = ["/vendor/plotly.min.js", "/static/vendor/katex/katex.min.js"];
 const SPEED_BOUNDS = { min: DEFAULTS.speed, max: SPEED_MAX };
 
 app.runner = new Runner({
@@ -64,21 +67,29 @@ const runner = app.runner;
 
 // ---------------------------------------------------------------- surface
 
-/** Load and draw the surface in `state.surface`. Returns false (with a message shown) if it is refused. */
-async function loadSurface({ keepRun = false } = {}) {
+/** Surface `spec` from the server: {info, mesh} (a formula is checked first). */
+async function fetchSurface(spec) {
+  let info;
+  if (isFormula(spec)) {
+    const { minima } = await api.checkSurface(spec);
+    info = surfaceInfoFor(spec, await api.formula(spec.formula), minima);
+  } else {
+    info = catalogueEntry(spec);
+  }
+  return { info, mesh: await api.mesh(spec, MESH_RESOLUTION) };
+}
+
+/**
+ * Load and draw the surface in `state.surface` (`fetched`: its fetchSurface, when
+ * already asked for). Returns false (with a message shown) if it is refused.
+ */
+async function loadSurface({ keepRun = false, fetched = null } = {}) {
   const token = ++app.surfaceToken;
   const spec = app.state.surface;
   status("Loading the surface…");
-  let info;
   try {
-    if (isFormula(spec)) {
-      clearFormulaErrors();
-      const { minima } = await api.checkSurface(spec);
-      info = surfaceInfoFor(spec, await api.formula(spec.formula), minima);
-    } else {
-      info = app.catalogue.find((s) => s.name === spec);
-    }
-    const mesh = await api.mesh(spec, MESH_RESOLUTION);
+    if (isFormula(spec)) clearFormulaErrors();
+    const { info, mesh } = await (fetched || fetchSurface(spec));
     if (token !== app.surfaceToken) return false;
     app.info = info;
     app.mesh = mesh;
@@ -104,15 +115,18 @@ async function loadSurface({ keepRun = false } = {}) {
   showSurfaceText();
   app.basins = null;
   if (app.state.view === "basins") await updateBasins({ draw: false });
-  await redrawSurface();
+  // the map and the hikers on it first; the 3D view (slow to draw without a GPU) follows
+  await redrawSurface({ mapFirst: true });
   if (!keepRun) await resetRun();
+  await app.view.draw3d();
+  if (actions.renderFeedback) actions.renderFeedback(); // the ghost path into the new 3D plot
   return true;
 }
 
 /** Log colour as chosen, or (not chosen) where the surface's values span decades. */
-function logColour() {
+function logColour(mesh = app.mesh) {
   const chosen = app.state.logColour;
-  return chosen === null ? spansDecades(app.mesh.z) : chosen;
+  return chosen === null ? spansDecades(mesh.z) : chosen;
 }
 
 function showSurfaceText() {
@@ -125,14 +139,15 @@ function showSurfaceText() {
   typeset($("formula-gy"), `\\frac{\\partial f}{\\partial y} = ${info.gradient_latex.y}`, { fit: true });
 }
 
-async function redrawSurface() {
+/** Draw the surface in both views; with `mapFirst` only the map (the caller draws the 3D view later). */
+async function redrawSurface({ mapFirst = false } = {}) {
   if (!app.info) return;
   const log = logColour();
   $("log-colour").checked = log;
   const minima = app.info.minima || [];
   $("legend-global").hidden = !minima.some((m) => m.global);
   $("legend-local").hidden = !minima.some((m) => !m.global);
-  await app.view.draw({
+  await app.view[mapFirst ? "drawMap" : "draw"]({
     surface: app.info,
     mesh: app.mesh,
     logColour: log,
@@ -270,6 +285,16 @@ async function init() {
   }
   app.state = state;
   runner.speed = state.speed;
+  const surface = fetchSurface(state.surface);
+  await firstLook(surface);
+  try {
+    await Promise.all(VENDOR_SCRIPTS.map(runScript));
+  } catch (error) {
+    showAlert(`The page could not load its drawing scripts: ${error.message}`);
+    status("Not connected.");
+    return;
+  }
+  performance.mark("gh:scripts"); // bench/bench_first_hiker.py
   syncControls();
   bindSurfaceForm();
   bindHikerControls();
@@ -278,7 +303,7 @@ async function init() {
   app.readout.setHikers(hikerViews());
   if (problems.length)
     showAlert(`Parts of the link were not understood and were left out: ${problems.join("; ")}.`);
-  const ok = await loadSurface();
+  const ok = await loadSurface({ fetched: surface });
   if (!ok && isFormula(state.surface)) {
     // a link with a broken formula: its message stays in the open formula box,
     // and the default surface is drawn behind it
@@ -293,6 +318,38 @@ async function init() {
   installFeedback();
   $("explorer").dataset.ready = "1";
   performance.mark("gh:ready");
+}
+
+/**
+ * The map with the hikers at their starts, painted while plotly.js is not running
+ * yet (nothing when the surface is refused: loadSurface says why).
+ */
+async function firstLook(fetched) {
+  let surface;
+  try {
+    surface = await fetched;
+  } catch {
+    return;
+  }
+  const { info, mesh } = surface;
+  await app.view.preview({
+    surface: info,
+    mesh,
+    logColour: logColour(mesh),
+    hikers: hikerViews(),
+    starts: app.state.hikers.map((_, i) => startOf(app.state, i, info)),
+  });
+}
+
+/** Run the classic script at `src`: resolves once it has run. */
+function runScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", () => reject(new Error(`${src} did not load`)));
+    document.head.append(script);
+  });
 }
 
 function onMapClick(point) {

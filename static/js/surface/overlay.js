@@ -11,7 +11,7 @@
 
 import { inBox } from "../common/hiker-marks.js";
 
-const Plotly = window.Plotly;
+// `Plotly` is plotly.js's global, read when drawing: surface/main.js runs plotly.js after the page's first look.
 const GHOST_UID = "ghost-path";
 const MAX_MAP_POINTS = 2000;
 const MAX_3D_POINTS = 1000;

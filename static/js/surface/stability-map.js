@@ -12,7 +12,7 @@ import { postJSON } from "../common/api.js";
 import { readNumber, setFieldError } from "../common/fields.js";
 import { fmt, plain } from "../common/format.js";
 
-const Plotly = window.Plotly;
+// `Plotly` is plotly.js's global, read when drawing: surface/main.js runs plotly.js after the page's first look.
 const MAX_STEPS = 10_000; // app/limits.py: MAX_STABILITY_STEPS
 const MAX_WORK = 20_000_000; // app/limits.py: MAX_STABILITY_WORK (x count × y count × max_steps)
 const BANDS = 4; // requests per map: the rows fill in a quarter at a time
