@@ -9,16 +9,19 @@ with 8 hikers (bench_frames.py's). Per load and as a median it prints the
 milliseconds from navigation to
 
     html       the HTML parsed (domInteractive)
-    plotly     plotly.min.js received (4.8 MB)
-    dcl        DOMContentLoaded (the deferred scripts, plotly.js and the page's modules, have run)
-    map        the map (contours, colour bar) drawn
-    hiker      the first hiker drawn on the map (goal: ≤ 2,000 ms at the median)
-    hiker 3d   the first hiker drawn in the 3D view
+    plotly↓    plotly.min.js received (4.8 MB; 1.5 MB gzipped)
+    preview    the map's first look with the hikers painted (a canvas, before plotly.js runs)
+    scripts    plotly.js and KaTeX have run (DOMContentLoaded where they are deferred scripts)
+    map        the map (contours, colour bar) drawn by Plotly
+    hiker      the first hiker drawn on Plotly's map
     3d         the 3D surface drawn
+    hiker 3d   the first hiker drawn in the 3D view
     ready      the page ready (#explorer[data-ready='1'])
 
-The page itself sets the marks (performance.mark("gh:…")) once Plotly has drawn
-each thing (static/js/common/surface-view.js, static/js/surface/main.js).
+The goal (issue 12): the first hiker on screen (preview, or else hiker) ≤ 2,000 ms
+at the median. The page itself sets the marks (performance.mark("gh:…")) once each
+thing is drawn (static/js/common/surface-view.js, static/js/surface/main.js); a
+column a page version does not mark shows "—".
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ PAGES = [
         "&".join(["s=himmelblau"] + [f"h={h}:c={c}" for h, c in zip(HIKERS, PALETTE, strict=True)]),
     ),
 ]
-# (column, what the page reports): the order things happen in
-COLUMNS = ["html", "plotly", "dcl", "map", "hiker", "hiker 3d", "3d", "ready"]
+# in the order things happen
+COLUMNS = ["html", "plotly↓", "preview", "scripts", "map", "hiker", "3d", "hiker 3d", "ready"]
 TIMINGS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const mark = (name) => {
@@ -50,12 +53,13 @@ TIMINGS = """() => {
     .find((entry) => entry.name.endsWith("/vendor/plotly.min.js"));
   return {
     "html": nav.domInteractive,
-    "plotly": plotly ? plotly.responseEnd : null,
-    "dcl": nav.domContentLoadedEventEnd,
+    "plotly↓": plotly ? plotly.responseEnd : null,
+    "preview": mark("gh:preview"),
+    "scripts": mark("gh:scripts") ?? nav.domContentLoadedEventEnd,
     "map": mark("gh:map-drawn"),
     "hiker": mark("gh:first-hiker"),
-    "hiker 3d": mark("gh:first-hiker-3d"),
     "3d": mark("gh:3d-drawn"),
+    "hiker 3d": mark("gh:first-hiker-3d"),
     "ready": mark("gh:ready"),
   };
 }"""
@@ -75,8 +79,8 @@ def load_once(browser, url: str) -> dict[str, float | None]:
 
 
 def row(label: str, timings: dict[str, float | None]) -> str:
-    cells = [f"{timings[c]:>8.0f}" if timings[c] is not None else f"{'—':>8}" for c in COLUMNS]
-    return f"{label:<14}" + "".join(cells)
+    cells = [f"{timings[c]:>9.0f}" if timings[c] is not None else f"{'—':>9}" for c in COLUMNS]
+    return f"{label:<8}" + "".join(cells)
 
 
 def median_of(loads: list[dict[str, float | None]]) -> dict[str, float | None]:
@@ -100,7 +104,7 @@ def main() -> None:
         load_once(browser, f"{url}/")  # warm up: the server's first answers (gzip of plotly.js)
         for name, query in PAGES:
             print(f"\n{name}: ms after navigation, {args.loads} cold loads")
-            print(f"{'':<14}" + "".join(f"{c:>8}" for c in COLUMNS))
+            print(f"{'':<8}" + "".join(f"{c:>9}" for c in COLUMNS))
             loads = []
             for i in range(args.loads):
                 loads.append(load_once(browser, f"{url}/?{query}" if query else f"{url}/"))
@@ -111,15 +115,17 @@ def main() -> None:
         browser.close()
 
     print()
-    for name, medians in summary:
-        hiker = medians["hiker"]
-        verdict = "—" if hiker is None else ("met" if hiker <= GOAL_MS else "not met")
-        shown = "—" if hiker is None else f"{hiker:.0f} ms"
-        three_d = "—" if medians["3d"] is None else f"{medians['3d']:.0f} ms"
+    for name, m in summary:
+        first = m["preview"] if m["preview"] is not None else m["hiker"]
+        verdict = "—" if first is None else ("met" if first <= GOAL_MS else "not met")
         print(
-            f"{name}: first hiker on the map {shown} (goal ≤ {GOAL_MS} ms: {verdict}), "
-            f"3D view {three_d}"
+            f"{name}: first hiker on screen {ms(first)} (goal ≤ {GOAL_MS} ms: {verdict}); "
+            f"on Plotly's map {ms(m['hiker'])}, 3D view {ms(m['3d'])}, ready {ms(m['ready'])}"
         )
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
 
 
 if __name__ == "__main__":
