@@ -285,6 +285,8 @@ async function init() {
   }
   app.state = state;
   runner.speed = state.speed;
+  // the map's first look with the hikers, before plotly.js and KaTeX run; then the
+  // controls, and loadSurface draws Plotly's map, the hikers on it, and the 3D view
   const surface = fetchSurface(state.surface);
   await firstLook(surface);
   try {
