@@ -267,7 +267,10 @@ export class SurfaceView {
     if (!this.surface || !this._fits(frame)) return;
     this.lastFrame = frame; // a view still being drawn shows it once drawn
     const now = performance.now();
-    this._measure(now);
+    // only an animation's frames are timed: a still picture (forced) starts no gap,
+    // or the idle time after it would pass for a frame
+    if (force3d) this.lastUpdateAt = null;
+    else this._measure(now);
     this._updateMap(frame);
     // 3D updates cost up to hundreds of ms on software WebGL: keep them to about
     // a fifth of the time, and always draw the final position.
