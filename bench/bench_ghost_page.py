@@ -22,18 +22,9 @@ import argparse
 import os
 import statistics
 
+from bench_frames import CHROMIUM_ARGS
 from server import running_server
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GOAL_MS = 150
 STEPS = 1000
 
