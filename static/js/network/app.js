@@ -4,7 +4,7 @@
 
 import { describeLoc } from "../common/api.js";
 import { setFieldError } from "../common/fields.js";
-import { writeUrl } from "./state.js";
+import { datasetSpec, writeUrl } from "./state.js";
 import { verdictWords } from "./verdicts.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -105,4 +105,17 @@ export function networkSpec() {
 
 export function optimizerSpec() {
   return { optimizer: app.state.optimizer, ...app.state.params };
+}
+
+/** What a training of `epochs` epochs asks the server for, as the controls say (the live run and the fan). */
+export function trainingSpec(epochs) {
+  const s = app.state;
+  return {
+    dataset: datasetSpec(s),
+    network: networkSpec(),
+    optimizer: optimizerSpec(),
+    epochs,
+    batch_size: s.batchSize,
+    l2: s.l2,
+  };
 }

@@ -4,11 +4,11 @@
 // smallest barely moves and the largest thrashes, for Adam as for SGD), by
 // POST /api/train/fan, then drawn side by side.
 
-import { $, app, networkSpec, optimizerSpec } from "./app.js";
+import { $, app, trainingSpec } from "./app.js";
 import { postJSON } from "../common/api.js";
 import { plain } from "../common/format.js";
 import { drawFan } from "./fan-view.js";
-import { datasetSpec, epochsThatFit, hyperparameters } from "./state.js";
+import { epochsThatFit, hyperparameters } from "./state.js";
 
 const FACTORS = [-3, -1.5, 0, 1.5, 3].map((e) => 10 ** e);
 const MOST_EPOCHS = 1000; // the fan compares shapes; a long run adds little but waiting
@@ -33,12 +33,7 @@ async function runFan() {
     return;
   }
   const body = {
-    dataset: datasetSpec(s),
-    network: networkSpec(),
-    optimizer: optimizerSpec(),
-    epochs,
-    batch_size: s.batchSize,
-    l2: s.l2,
+    ...trainingSpec(epochs),
     record_every: Math.max(1, Math.ceil(epochs / POINTS)),
     lrs,
   };

@@ -22,7 +22,7 @@
 //          walk-view.js, fan-view.js, scaling-view.js, grad-heatmap.js, gradcheck.js,
 //          landscape.js
 
-import { $, actions, app, networkSpec, optimizerSpec, saveState, showAlert, status } from "./app.js";
+import { $, actions, app, saveState, showAlert, status, trainingSpec } from "./app.js";
 import { getJSON } from "../common/api.js";
 import { wireSheet } from "../common/sheet.js";
 import { setFieldError } from "../common/fields.js";
@@ -47,14 +47,7 @@ import { CONNECTING, DIVERGED, DONE, LiveRun, PAUSED, PLAYING, REFUSED } from ".
 import { onDone, onEpoch, onError, onPhase, onSet, onStart, onWeights } from "./messages.js";
 import { drawPointsWithoutRun, onDataClick } from "./own-points.js";
 import { bindSidebar, syncControls } from "./sidebar.js";
-import {
-  datasetSpec,
-  decodeState,
-  epochsThatFit,
-  hyperparameters,
-  layerSizes,
-  unitResolution,
-} from "./state.js";
+import { decodeState, epochsThatFit, hyperparameters, layerSizes, unitResolution } from "./state.js";
 
 const BOUNDARY_RESOLUTION = 40;
 const CHART_POINTS = 2500; // recorded epochs a run keeps at most (record_every follows)
@@ -107,12 +100,7 @@ function startRun({ play, resume = false }) {
   showAlert(null);
   const s = app.state;
   const body = {
-    dataset: datasetSpec(s),
-    network: networkSpec(),
-    optimizer: optimizerSpec(),
-    epochs,
-    batch_size: s.batchSize,
-    l2: s.l2,
+    ...trainingSpec(epochs),
     record_every: recordEvery(epochs),
     boundary_resolution: BOUNDARY_RESOLUTION,
     epochs_per_second: s.speed,
