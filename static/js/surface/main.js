@@ -302,6 +302,8 @@ async function init() {
   bindHikerControls();
   bindSettings();
   bindShare();
+  // the run buttons come alive with their handlers (the first look shows them greyed)
+  for (const id of ["run", "step", "reset"]) $(id).disabled = false;
   app.readout.setHikers(hikerViews());
   if (problems.length)
     showAlert(`Parts of the link were not understood and were left out: ${problems.join("; ")}.`);
