@@ -128,6 +128,7 @@ class Descent:
         # a ring indexed by step (the blocks are written into it), compacted with the
         # columns: WINDOW + 1 points when judging, else the block and the point before.
         self._ring: np.ndarray | None = None
+        self._diverged_columns = False  # whether a live column holds a diverged run
         if isinstance(optimizers, tuple):
             name, hyper = optimizers
             self._groups = [(None, self.positions, optim.Optimizer(name, hyper, [self.positions]))]
@@ -183,19 +184,40 @@ class Descent:
                 advance(point[3:])
 
     def _converged(
-        self, grad_x: np.ndarray, grad_y: np.ndarray, steepest: np.ndarray
+        self, grad_x: np.ndarray, grad_y: np.ndarray, steepest: np.ndarray | None
     ) -> np.ndarray:
         """|∇f| ≤ tolerance, for the live columns (rows of steps × columns); ``steepest``
-        is max(|∂f/∂x|, |∂f/∂y|). np.hypot is slow (~10 ns a value), so it is computed
-        only where neither component exceeds the tolerance (elsewhere |∇f| exceeds it
-        too) on a column still walking (a hiker that converged stays near the minimum
-        until its column is dropped)."""
+        is max(|∂f/∂x|, |∂f/∂y|), or None when not computed. np.hypot is slow (~10 ns a
+        value), so it is computed only where neither component exceeds the tolerance
+        (elsewhere |∇f| exceeds it too) on a column still walking (a hiker that
+        converged stays near the minimum until its column is dropped)."""
         tolerance = self.tolerance
-        near = steepest <= tolerance
+        if steepest is not None:
+            near = steepest <= tolerance
+        else:  # the same test, |∂f/∂x| ≤ tolerance and |∂f/∂y| ≤ tolerance, without |…|
+            near = grad_x <= tolerance
+            near &= grad_x >= -tolerance
+            near &= grad_y <= tolerance
+            near &= grad_y >= -tolerance
         near &= self._active
         if near.any():
             near[near] = np.hypot(grad_x[near], grad_y[near]) <= tolerance
         return near
+
+    def _all_good(self, points: np.ndarray) -> bool:
+        """Whether every point of the block is finite and inside the divergence box, read
+        off each field's least and greatest value (NaN, the least or greatest whenever
+        present, fails every comparison): two reductions instead of a check per point."""
+        lows, highs = points.min(axis=(0, 2)).tolist(), points.max(axis=(0, 2)).tolist()
+        x_lo, x_hi, y_lo, y_hi = self.surface.divergence_box
+        return (
+            x_lo <= lows[0]
+            and highs[0] <= x_hi
+            and y_lo <= lows[1]
+            and highs[1] <= y_hi
+            and all(-np.inf < low for low in lows[2:])
+            and all(high < np.inf for high in highs[2:])
+        )
 
     def _settle(self, step: int, points: np.ndarray, chunk: Chunk, row: int) -> None:
         """End the live runs that stopped at one of ``points`` (the block just walked:
@@ -203,19 +225,30 @@ class Descent:
         diverged (f, ∇f or the position not finite, or outside the box: its path ends at
         the point before) or converged, and every other one at the descent's last point.
         """
-        # The larger of |∂f/∂x| and |∂f/∂y| (NaN where either is): one comparison tells
-        # whether ∇f is finite, another whether |∇f| may be within the tolerance.
-        steepest = np.abs(points[:, 3])
-        np.maximum(steepest, np.abs(points[:, 4]), out=steepest)
-        good = steepest < np.inf
-        good &= np.isfinite(points[:, 2])
-        good &= self.surface.in_divergence_box(points[:, 0], points[:, 1])
-        stops = ~good
-        if self.tolerance > 0:
-            stops |= self._converged(points[:, 3], points[:, 4], steepest)
+        last = len(points) - 1 if step + len(points) - 1 == self.max_steps else None
+        # Usually no point diverged; a column that did goes on giving bad points until
+        # it is dropped, so while it is there every point is checked.
+        if not self._diverged_columns and self._all_good(points):
+            good = None  # every point
+            if self.tolerance > 0:
+                stops = self._converged(points[:, 3], points[:, 4], None)
+            elif last is None:
+                return
+            else:
+                stops = np.zeros(points.shape[::2], dtype=bool)
+        else:
+            # The larger of |∂f/∂x| and |∂f/∂y| (NaN where either is): one comparison
+            # tells whether ∇f is finite, another whether |∇f| may be within the tolerance.
+            steepest = np.abs(points[:, 3])
+            np.maximum(steepest, np.abs(points[:, 4]), out=steepest)
+            good = steepest < np.inf
+            good &= np.isfinite(points[:, 2])
+            good &= self.surface.in_divergence_box(points[:, 0], points[:, 1])
+            stops = ~good
+            if self.tolerance > 0:
+                stops |= self._converged(points[:, 3], points[:, 4], steepest)
         stopping = stops.any(axis=0)
         stopping &= self._active
-        last = len(points) - 1 if step + len(points) - 1 == self.max_steps else None
         if last is None and not stopping.any():
             return
         columns = np.flatnonzero(stopping)
@@ -223,7 +256,10 @@ class Descent:
         # Runs that stop at the same step end together, as when every step is checked.
         for at in np.unique(first_stops).tolist():
             here = columns[first_stops == at]
-            diverged, converged = here[~good[at, here]], here[good[at, here]]
+            if good is None:
+                diverged, converged = here[:0], here
+            else:
+                diverged, converged = here[~good[at, here]], here[good[at, here]]
             if diverged.size:
                 if step + at == 0:  # a start that is not finite: no point to show
                     finals = np.full((diverged.size, len(FIELDS)), np.nan)
@@ -256,6 +292,8 @@ class Descent:
         """
         runs = self._runs[columns]
         self._active[columns] = False
+        if status == DIVERGED:
+            self._diverged_columns = True
         chunk.counts[runs] = counted
         self.status[runs] = status
         self.steps[runs] = steps
@@ -309,6 +347,7 @@ class Descent:
         optimizer.select_columns(keep)
         self._groups = [(None, self.positions, optimizer)]
         self._runs, self._active = self._runs[keep], self._active[keep]
+        self._diverged_columns = False
         self._ring = self._ring[:, :, keep]
 
     def _block(self, step: int, size: int, chunk: Chunk, row: int) -> np.ndarray:

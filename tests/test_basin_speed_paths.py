@@ -1,0 +1,73 @@
+"""The basin map's shortcuts give what the plain way gives, to the byte.
+
+``Descent._settle`` reads a block's extremes to skip the per-point divergence checks
+when nothing diverged: the same statuses, steps and final points as checking every point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import descent, optim
+from app.surfaces import from_catalogue
+
+# (surface, optimizer, hyperparameters, tolerance): hikers that converge, that diverge
+# (Rosenbrock with a large SGD step), both in one map, and that never stop.
+CASES = [
+    ("himmelblau", "adam", {"lr": 0.05}, 1e-6),
+    ("rosenbrock", "sgd", {"lr": 0.002}, 0.05),
+    ("himmelblau", "sgd", {"lr": 0.01}, 0.0),
+    ("rosenbrock", "sgd", {"lr": 0.004}, 1e-3),
+    ("rosenbrock", "sgd", {"lr": 0.004}, 0.0),
+    ("rastrigin", "sgd", {"lr": 0.01, "momentum": 0.9}, 1e-4),
+]
+
+
+def _basins(name, optimizer, hyper, tolerance, resolution=40, steps=300):
+    surface = from_catalogue(name)
+    return descent.basins(
+        surface, optimizer, optim.resolve(optimizer, hyper), resolution, steps, tolerance
+    )
+
+
+def _checking_every_point(monkeypatch):
+    monkeypatch.setattr(descent.Descent, "_all_good", lambda self, points: False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case[0]}-{case[1]}-{case[3]:g}")
+def test_skipping_the_divergence_checks_changes_no_basin_map(case, monkeypatch):
+    quick = _basins(*case)
+    _checking_every_point(monkeypatch)
+    plain = _basins(*case)
+    np.testing.assert_array_equal(quick.status, plain.status)
+    np.testing.assert_array_equal(quick.steps, plain.steps)
+    np.testing.assert_array_equal(quick.minimum, plain.minimum)
+    np.testing.assert_array_equal(quick.final_z, plain.final_z)  # NaN where NaN
+
+
+def test_the_cases_have_hikers_that_diverge_and_hikers_that_converge():
+    statuses = {s for case in CASES for s in _basins(*case).status.ravel().tolist()}
+    assert {descent.CONVERGED, descent.DIVERGED, descent.MAX_STEPS} <= statuses
+
+
+def test_skipping_the_divergence_checks_changes_no_path(monkeypatch):
+    surface = from_catalogue("rosenbrock")
+    starts = np.array([[-1.2, 1.0], [2.0, 2.0], [np.nan, 0.0], [1.0, 1.0], [-2.0, -1.0]])
+    optimizers = [
+        ("sgd", optim.resolve("sgd", {"lr": lr})) for lr in (1e-3, 0.01, 1e-3, 1e-3, 1e-3)
+    ]
+
+    def run():
+        runs = descent.Descent(surface, starts, optimizers, 400, 1e-4)
+        return runs, descent.collect(runs)
+
+    quick, quick_paths = run()
+    _checking_every_point(monkeypatch)
+    plain, plain_paths = run()
+    assert quick.status.tolist() == plain.status.tolist()
+    assert descent.DIVERGED in plain.status.tolist()
+    np.testing.assert_array_equal(quick.steps, plain.steps)
+    np.testing.assert_array_equal(quick.final, plain.final)
+    for ours, theirs in zip(quick_paths, plain_paths, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
