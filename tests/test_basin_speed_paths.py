@@ -1,7 +1,10 @@
 """The basin map's shortcuts give what the plain way gives, to the byte.
 
-``Descent._settle`` reads a block's extremes to skip the per-point divergence checks
-when nothing diverged: the same statuses, steps and final points as checking every point.
+- ``Descent._settle`` reads a block's extremes to skip the per-point divergence checks
+  when nothing diverged: the same statuses, steps and final points as checking every
+  point.
+- ``_basin_response`` hands orjson the numpy arrays rather than lists of every value:
+  the same JSON bytes as the lists, null where a value is not finite.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import numpy as np
 import pytest
 
 from app import descent, optim
+from app.api import descent as api_descent
+from app.api.responses import finite_or_none
 from app.surfaces import from_catalogue
 
 # (surface, optimizer, hyperparameters, tolerance): hikers that converge, that diverge
@@ -71,3 +76,47 @@ def test_skipping_the_divergence_checks_changes_no_path(monkeypatch):
     np.testing.assert_array_equal(quick.final, plain.final)
     for ours, theirs in zip(quick_paths, plain_paths, strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def _basin_response_from_lists(result: descent.BasinMap, surface) -> dict:
+    """The answer as it was built before: every array as Python lists."""
+    return {
+        "x": result.x.tolist(),
+        "y": result.y.tolist(),
+        "minimum": result.minimum.tolist(),
+        "steps": result.steps.tolist(),
+        "final_z": finite_or_none(result.final_z),
+        "status": result.status.tolist(),
+        "minima": [m.as_json() for m in surface.minima],
+    }
+
+
+LOG_SURFACE = {"formula": "log(x) + y**2", "x_range": [-1, 1], "y_range": [-1, 1]}
+
+BASIN_BODIES = [
+    # The bench's case: many converge, the others walk to the end.
+    {
+        "surface": "himmelblau",
+        "optimizer": {"optimizer": "adam", "lr": 0.05},
+        "resolution": 100,
+        "max_steps": 300,
+        "tolerance": 1e-6,
+    },
+    {"surface": "bowl", "optimizer": {"optimizer": "sgd", "lr": 1.5}, "resolution": 5},
+    # Starts where f is not finite: final_z holds nulls.
+    {"surface": LOG_SURFACE, "optimizer": {"optimizer": "sgd", "lr": 0.1}, "resolution": 9},
+]
+
+
+@pytest.mark.parametrize("body", BASIN_BODIES, ids=["himmelblau", "bowl", "log"])
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_the_basin_map_answer_is_the_same_bytes_as_from_lists(client, body, encoding, monkeypatch):
+    headers = {"accept-encoding": encoding}
+    ours = client.post("/api/basins", json=body, headers=headers)
+    monkeypatch.setattr(api_descent, "_basin_response", _basin_response_from_lists)
+    reference = client.post("/api/basins", json=body, headers=headers)
+    assert ours.status_code == reference.status_code == 200
+    assert ours.headers.get("content-encoding") == reference.headers.get("content-encoding")
+    assert ours.content == reference.content
+    if body["surface"] is LOG_SURFACE:
+        assert b"null" in ours.content

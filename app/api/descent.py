@@ -18,7 +18,7 @@ from app.api.responses import (
     StrictJSONResponse,
     accepts_gzip,
     encoded_response,
-    finite_or_none,
+    finite_or_null_array,
 )
 from app.api.schemas import (
     BasinsRequest,
@@ -214,13 +214,14 @@ async def stream_descent(resolved: Resolved) -> AsyncIterator[dict[str, Any]]:
 
 
 def _basin_response(result: descent.BasinMap, surface) -> dict[str, Any]:
+    """The map's arrays as they are: orjson writes numpy arrays (C-ordered) directly."""
     return {
-        "x": result.x.tolist(),
-        "y": result.y.tolist(),
-        "minimum": result.minimum.tolist(),
-        "steps": result.steps.tolist(),
-        "final_z": finite_or_none(result.final_z),
-        "status": result.status.tolist(),
+        "x": np.ascontiguousarray(result.x),
+        "y": np.ascontiguousarray(result.y),
+        "minimum": np.ascontiguousarray(result.minimum),
+        "steps": np.ascontiguousarray(result.steps),
+        "final_z": finite_or_null_array(result.final_z),
+        "status": result.status.tolist(),  # strings: numpy's are no JSON for orjson
         "minima": [m.as_json() for m in surface.minima],
     }
 
