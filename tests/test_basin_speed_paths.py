@@ -3,18 +3,21 @@
 - ``Descent._settle`` reads a block's extremes to skip the per-point divergence checks
   when nothing diverged: the same statuses, steps and final points as checking every
   point.
-- ``_basin_response`` hands orjson the numpy arrays rather than lists of every value:
-  the same JSON bytes as the lists, null where a value is not finite.
+- ``_basin_response`` hands orjson the numpy arrays rather than lists of every value,
+  and the answer is gzipped a field at a time (Huffman coding alone for the final
+  heights): the same JSON bytes as the lists, null where a value is not finite.
 """
 
 from __future__ import annotations
+
+import gzip
 
 import numpy as np
 import pytest
 
 from app import descent, optim
 from app.api import descent as api_descent
-from app.api.responses import finite_or_none
+from app.api.responses import encode, encoded_object_response, finite_or_none
 from app.surfaces import from_catalogue
 
 # (surface, optimizer, hyperparameters, tolerance): hikers that converge, that diverge
@@ -120,3 +123,28 @@ def test_the_basin_map_answer_is_the_same_bytes_as_from_lists(client, body, enco
     assert ours.content == reference.content
     if body["surface"] is LOG_SURFACE:
         assert b"null" in ours.content
+
+
+@pytest.mark.parametrize(
+    "numbers", [set(), {"z"}, {"a"}, {"z", "status"}, {"a", "z", "status", "tail"}]
+)
+def test_an_object_gzipped_in_pieces_is_one_valid_gzip_stream_of_the_same_json(numbers):
+    rng = np.random.default_rng(7)
+    content = {
+        "a": np.linspace(-5, 5, 100),
+        "z": rng.standard_normal((60, 60)) * 1e3,
+        "status": [["converged", "max_steps"] * 30] * 60,
+        "tail": {"minima": [{"x": 3.0, "y": 2.0}]},
+    }
+    response = encoded_object_response(content, gzip=True, numbers=numbers)
+    assert response.headers["content-encoding"] == "gzip"
+    # Python's gzip checks the stream's CRC-32 and length too.
+    assert gzip.decompress(response.body) == encode(content)
+    plain = encoded_object_response(content, gzip=False, numbers=numbers)
+    assert "content-encoding" not in plain.headers and plain.body == encode(content)
+
+
+def test_an_empty_or_small_object_is_sent_as_it_is():
+    for content in ({}, {"x": [1.5, 2.5]}):
+        response = encoded_object_response(content, gzip=True, numbers={"x"})
+        assert response.body == encode(content)

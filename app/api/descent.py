@@ -17,6 +17,7 @@ from app.api.responses import (
     EncodedJSONResponse,
     StrictJSONResponse,
     accepts_gzip,
+    encoded_object_response,
     encoded_response,
     finite_or_null_array,
 )
@@ -242,8 +243,11 @@ def _basin_turns(
         if result.finished:
             break
         yield None
-    yield encoded_response(
-        _basin_response(descent.basin_map(result, body.resolution), surface), gzip
+    # The final heights are digits that never repeat; the rest (statuses, steps) repeats.
+    yield encoded_object_response(
+        _basin_response(descent.basin_map(result, body.resolution), surface),
+        gzip,
+        numbers={"final_z"},
     )
 
 

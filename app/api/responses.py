@@ -17,10 +17,13 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import struct
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from email.utils import formatdate
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +186,51 @@ def encoded_response(content: Any, gzip: bool, numbers: bool = False) -> Encoded
         strategy = zlib.Z_HUFFMAN_ONLY if numbers else zlib.Z_DEFAULT_STRATEGY
         compressor = zlib.compressobj(JSON_GZIP_LEVEL, zlib.DEFLATED, 31, 8, strategy)
         return EncodedJSONResponse(compressor.compress(body) + compressor.flush(), gzipped=True)
+    return EncodedJSONResponse(body)
+
+
+# What zlib writes before a gzip stream of level 1 (no name, no time, fastest, Unix).
+_GZIP_HEADER = bytes.fromhex("1f8b0800000000000403")
+
+
+def _gzipped_pieces(pieces: list[tuple[bytes, bool]]) -> bytes:
+    """One gzip stream of the ``(text, numbers)`` pieces joined, each deflated with the
+    strategy that suits it (see ``encoded_response``). Every piece but the last ends at
+    a byte boundary (a sync flush) and is not marked final, so the next one's blocks,
+    from a compressor of their own, go on the same deflate stream."""
+    parts, crc, size = [_GZIP_HEADER], 0, 0
+    for index, (text, numbers) in enumerate(pieces):
+        strategy = zlib.Z_HUFFMAN_ONLY if numbers else zlib.Z_DEFAULT_STRATEGY
+        compressor = zlib.compressobj(JSON_GZIP_LEVEL, zlib.DEFLATED, -15, 8, strategy)
+        parts.append(compressor.compress(text))
+        parts.append(
+            compressor.flush(zlib.Z_FINISH if index == len(pieces) - 1 else zlib.Z_SYNC_FLUSH)
+        )
+        crc, size = zlib.crc32(text, crc), size + len(text)
+    parts.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return b"".join(parts)
+
+
+def encoded_object_response(
+    content: dict[str, Any], gzip: bool, numbers: Collection[str]
+) -> EncodedJSONResponse:
+    """``encoded_response`` for an object some of whose fields (``numbers``) are mostly
+    floats: the same JSON, gzipped with Huffman coding alone for those fields' text and
+    with deflate's matches for the rest (a basin map's statuses and step counts repeat).
+    """
+    if not content:
+        return encoded_response(content, gzip)
+    texts = [
+        (b"," if index else b"{") + encode(key) + b":" + encode(value)
+        for index, (key, value) in enumerate(content.items())
+    ]
+    texts[-1] += b"}"
+    # A run of fields of one kind is one piece, deflated by one compressor.
+    kinds = groupby(zip(texts, [key in numbers for key in content], strict=True), itemgetter(1))
+    pieces = [(b"".join(text for text, _ in run), huffman) for huffman, run in kinds]
+    body = b"".join(text for text, _ in pieces)
+    if gzip and GZIP_MIN_BYTES <= len(body) <= GZIP_SLICE_BYTES:
+        return EncodedJSONResponse(_gzipped_pieces(pieces), gzipped=True)
     return EncodedJSONResponse(body)
 
 
