@@ -163,10 +163,15 @@ class Descent:
         """Whether every run has ended."""
         return not self._active.any()
 
+    def _noisy(self, gradients: np.ndarray) -> np.ndarray:
+        """The gradients an optimizer steps with: with the descent's noise, if any."""
+        if self.noise:
+            return gradients + self.noise * self.rng.standard_normal(gradients.shape)
+        return gradients
+
     def _step(self, gradients: np.ndarray) -> None:
         """One optimizer step for every live column (``gradients`` is only read)."""
-        if self.noise:
-            gradients = gradients + self.noise * self.rng.standard_normal(gradients.shape)
+        gradients = self._noisy(gradients)
         for indices, params, optimizer in self._groups:
             if indices is None:
                 optimizer.step_array(params, gradients)
@@ -178,14 +183,26 @@ class Descent:
         """Fill ``points`` (rows, FIELDS, columns) with every column's point after
         ``step``, ``step + 1``, … steps, taking an optimizer step after each point but
         the descent's last."""
-        evaluate, advance, positions = self._evaluate, self._step, self.positions
-        x, y = positions
+        evaluate, positions = self._evaluate, self.positions
         last = self.max_steps - step  # the row of the descent's last point, if in this block
+        (indices, _, optimizer), *others = self._groups
+        if others or indices is not None:
+            x, y = positions
+            for row, point in enumerate(points):
+                point[:2] = positions
+                evaluate(x, y, point[2], point[3], point[4])
+                if row != last:
+                    self._step(point[3:])
+            return
+        # One optimizer for every column: each step writes the new positions straight
+        # into the next point (and the block's last into ``positions``), not copied there.
+        points[0, :2] = positions
         for row, point in enumerate(points):
-            point[:2] = positions
-            evaluate(x, y, point[2], point[3], point[4])
+            here = point[:2]
+            evaluate(here[0], here[1], point[2], point[3], point[4])
             if row != last:
-                advance(point[3:])
+                after = points[row + 1, :2] if row + 1 < len(points) else positions
+                optimizer.step_array(here, self._noisy(point[3:]), out=after)
 
     def _converged(
         self, grad_x: np.ndarray, grad_y: np.ndarray, steepest: np.ndarray | None

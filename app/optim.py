@@ -48,6 +48,8 @@ class OptimizerInfo:
     # Hyperparameters whose value picks a branch of the algorithm (torch tests
     # `if momentum != 0`): runs batched together must agree on these.
     switches: tuple[str, ...] = ()
+    # Whether ``update`` takes ``out=``, where the new param goes (param only read).
+    writes_out: bool = False
 
 
 class OptimizerSpecError(ValueError):
@@ -321,19 +323,24 @@ def _adam_operands(h: dict) -> dict:
     }
 
 
-def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: bool) -> None:
+def _adam_family_update(
+    param, grad, state, h, work, decoupled_weight_decay: bool, out=None
+) -> None:
     """
     g ← g + λθ            (Adam)      θ ← θ(1 − γλ)      (AdamW)
     m ← lerp(m, g, 1 − β₁);   v ← β₂v + (1 − β₂)g²
     v̂ ← max(v̂, v) with amsgrad, else v
     θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+
+    The new θ goes to ``out`` when given (``param`` is then only read).
     """
     state["step"] += 1
     step = state["step"]
     c = _operands(work, h, _adam_operands)
+    out = param if out is None else out
     if c["decay"]:
         if decoupled_weight_decay:
-            param *= c["shrink"]
+            param = np.multiply(param, c["shrink"], out=out)
         else:
             grad = _plus_scaled(grad, c["weight_decay"], param, _buffer(work, "grad", param))
     scratch, denom = _buffer(work, "scratch", param), _buffer(work, "denom", param)
@@ -355,15 +362,15 @@ def _adam_family_update(param, grad, state, h, work, decoupled_weight_decay: boo
     denom += c["eps"]
     np.divide(exp_avg, denom, out=denom)
     denom *= step_size
-    param -= denom
+    np.subtract(param, denom, out=out)
 
 
-def _adam_update(param, grad, state, h, work) -> None:
-    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=False)
+def _adam_update(param, grad, state, h, work, out=None) -> None:
+    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=False, out=out)
 
 
-def _adamw_update(param, grad, state, h, work) -> None:
-    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=True)
+def _adamw_update(param, grad, state, h, work, out=None) -> None:
+    _adam_family_update(param, grad, state, h, work, decoupled_weight_decay=True, out=out)
 
 
 # --- The catalogue -----------------------------------------------------------
@@ -483,6 +490,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             _adam_init,
             _adam_update,
             switches=("amsgrad",),
+            writes_out=True,
         ),
         OptimizerInfo(
             "adamw",
@@ -501,6 +509,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             _adam_init,
             _adamw_update,
             switches=("amsgrad",),
+            writes_out=True,
         ),
     ]
 }
@@ -617,10 +626,20 @@ class Optimizer:
         for param, grad, state, work in zip(params, grads, self.state, self._work, strict=True):
             update(param, grad, state, hyper, work)
 
-    def step_array(self, param: np.ndarray, grad: np.ndarray) -> None:
+    def step_array(
+        self, param: np.ndarray, grad: np.ndarray, out: np.ndarray | None = None
+    ) -> None:
         """``step([param], [grad])`` for an optimizer of one parameter (a descent's hikers),
-        without the lists: a descent calls it every step."""
-        self.info.update(param, grad, self.state[0], self.hyper, self._work[0])
+        without the lists: a descent calls it every step. With ``out``, the new values
+        go there and ``param`` is only read (a descent writes them straight into its
+        next point)."""
+        if out is None:
+            self.info.update(param, grad, self.state[0], self.hyper, self._work[0])
+        elif self.info.writes_out:
+            self.info.update(param, grad, self.state[0], self.hyper, self._work[0], out=out)
+        else:
+            np.copyto(out, param)
+            self.info.update(out, grad, self.state[0], self.hyper, self._work[0])
 
     def select_columns(self, keep: np.ndarray) -> None:
         """Keep only some columns of every (2, runs) parameter, with their state and

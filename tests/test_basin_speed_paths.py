@@ -148,3 +148,32 @@ def test_an_empty_or_small_object_is_sent_as_it_is():
     for content in ({}, {"x": [1.5, 2.5]}):
         response = encoded_object_response(content, gzip=True, numbers={"x"})
         assert response.body == encode(content)
+
+
+STEPPED = [
+    ("adam", {"lr": 0.05}),
+    ("adam", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}),
+    ("adamw", {"lr": 0.05, "weight_decay": 0.3}),
+    ("sgd", {"lr": 0.01, "momentum": 0.9, "nesterov": True}),
+    ("rmsprop", {"lr": 0.01}),
+]
+
+
+@pytest.mark.parametrize(
+    "name, hyper", STEPPED, ids=[f"{n}-{i}" for i, (n, _) in enumerate(STEPPED)]
+)
+def test_a_step_written_elsewhere_gives_the_numbers_of_a_step_in_place(name, hyper):
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((2, 50))
+    resolved = optim.resolve(name, hyper)
+    in_place, elsewhere = start.copy(), start.copy()
+    by_update = optim.Optimizer(name, resolved, [in_place])
+    by_out = optim.Optimizer(name, resolved, [elsewhere])
+    for _ in range(20):
+        grad = rng.standard_normal((2, 50))
+        by_update.step_array(in_place, grad)
+        before, after = elsewhere.copy(), np.empty_like(elsewhere)
+        by_out.step_array(elsewhere, grad, out=after)
+        np.testing.assert_array_equal(elsewhere, before)  # only read
+        np.testing.assert_array_equal(after, in_place)
+        elsewhere = after
