@@ -179,7 +179,8 @@ def encoded_response(content: Any, gzip: bool, numbers: bool = False) -> Encoded
 
     ``numbers``: the JSON is mostly floats (paths). Their digits never repeat far enough
     for deflate's matches to pay: Huffman coding alone gives the same size (~46%) in
-    about 70% of the time. Text that repeats (a basin map's statuses) needs the matches.
+    about 70% of the time. Text that repeats needs the matches (a mix of both: see
+    ``encoded_object_response``).
     """
     body = encode(content)
     if gzip and GZIP_MIN_BYTES <= len(body) <= GZIP_SLICE_BYTES:
