@@ -227,17 +227,19 @@ class Descent:
 
     def _all_good(self, points: np.ndarray) -> bool:
         """Whether every point of the block is finite and inside the divergence box, read
-        off each field's least and greatest value (NaN, the least or greatest whenever
-        present, fails every comparison): two reductions instead of a check per point."""
-        lows, highs = points.min(axis=(0, 2)).tolist(), points.max(axis=(0, 2)).tolist()
+        off a few reductions rather than checked point by point: the least and greatest
+        x and y (NaN, if present, is both and fails every comparison) and the sum of f
+        and ∇f, finite only if they all are (or it overflows: then the points are
+        checked one by one)."""
+        lows = points[:, :2].min(axis=(0, 2)).tolist()
+        highs = points[:, :2].max(axis=(0, 2)).tolist()
         x_lo, x_hi, y_lo, y_hi = self.surface.divergence_box
         return (
             x_lo <= lows[0]
             and highs[0] <= x_hi
             and y_lo <= lows[1]
             and highs[1] <= y_hi
-            and all(-np.inf < low for low in lows[2:])
-            and all(high < np.inf for high in highs[2:])
+            and bool(np.isfinite(points[:, 2:].sum()))
         )
 
     def _settle(self, step: int, points: np.ndarray, chunk: Chunk, row: int) -> None:
