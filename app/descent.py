@@ -48,9 +48,10 @@ FIELDS = ("x", "y", "z", "grad_x", "grad_y")
 # Steps taken between two looks at who ended: at most MAX_BLOCK_ROWS (a block ends
 # at most that many steps late, wasted once every run has ended), and at most
 # BLOCK_POINTS points (a grid of hikers not recorded keeps only a block and the points
-# a verdict needs: 10,000 hikers are looked at every 4 steps, ~5% faster than every one).
+# a verdict needs: 10,000 hikers are looked at every 8 steps, ~2% faster than every 4
+# and ~7% than every one).
 MAX_BLOCK_ROWS = 32
-BLOCK_POINTS = 40_000
+BLOCK_POINTS = 80_000
 
 # How chunks are cut (see Descent.chunks): a small first one for a stream to show at
 # once, then about CHUNK_SECONDS of computation each, at most MAX_CHUNK_STEPS steps.
