@@ -239,7 +239,7 @@ def test_your_own_formula_runs_and_shows_its_minima(open_page, ui):
     page.wait_for_function("location.search.includes('f=')")  # the URL follows within 150 ms
     assert ui.query(page)["f"] == ["(x**2 - 1)**2 + y**2 + 0.3*x"]
     assert ui.query(page)["xr"] == ["-2,2"]
-    assert page.evaluate("document.getElementById('plot3d').data[0].x[0]") == -2
+    page.wait_for_function("document.getElementById('plot3d').data[0].x[0] === -2")  # 3D after the map
     # the minima the server found: a deep valley on the left (★), a shallow one on the right (◇)
     marks = page.evaluate(
         "document.querySelector('#map .map-front').data"
@@ -342,7 +342,8 @@ def test_the_map_is_to_scale_and_colours_by_log_where_values_span_decades(open_p
     page.select_option("#surface-select", "rosenbrock")
     page.wait_for_function("document.getElementById('surface-title').textContent === 'Rosenbrock'")
     page.wait_for_function("document.getElementById('log-colour').checked")
-    assert page.evaluate("document.getElementById('plot3d').data[0].surfacecolor !== undefined")
+    # the 3D view is redrawn after the map (issue 12), in log colours
+    page.wait_for_function("document.getElementById('plot3d').data[0].surfacecolor !== undefined")
 
 
 def test_the_3d_arrow_is_slim_and_points_downhill(open_page, ui):
