@@ -239,7 +239,9 @@ def test_your_own_formula_runs_and_shows_its_minima(open_page, ui):
     page.wait_for_function("location.search.includes('f=')")  # the URL follows within 150 ms
     assert ui.query(page)["f"] == ["(x**2 - 1)**2 + y**2 + 0.3*x"]
     assert ui.query(page)["xr"] == ["-2,2"]
-    page.wait_for_function("document.getElementById('plot3d').data[0].x[0] === -2")  # 3D after the map
+    page.wait_for_function(
+        "document.getElementById('plot3d').data[0].x[0] === -2"
+    )  # 3D after the map
     # the minima the server found: a deep valley on the left (★), a shallow one on the right (◇)
     marks = page.evaluate(
         "document.querySelector('#map .map-front').data"
