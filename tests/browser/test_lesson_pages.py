@@ -73,27 +73,27 @@ def test_running_the_unsolved_state_does_not_pass_and_says_what_is_missing(
     open_course, live_server
 ):
     page = open_course()
+
+    def run_as_set(lesson_id: str, step: int, ready: str, run_button: str) -> str:
+        """Run the step's page as the lesson sets it; the task's status once it says so."""
+        goto_lesson(page, live_server, lesson_id, step)
+        frame = frame_of(page)
+        frame.wait_for_selector(ready)
+        frame.click(run_button)
+        page.wait_for_function(
+            "document.getElementById('task-status').textContent.startsWith('Not yet')",
+            timeout=SOLVE_MS,
+        )
+        assert task_done(page) == "false"
+        return page.inner_text("#task-status")
+
     # too small a learning rate: the learner's run crawls
-    goto_lesson(page, live_server, "too-small", 2)
-    frame = frame_of(page)
-    frame.wait_for_selector("#explorer[data-ready='1'][data-run='idle']")
-    frame.click("#run")
-    page.wait_for_function(
-        "document.getElementById('task-status').textContent.startsWith('Not yet')", timeout=SOLVE_MS
-    )
-    assert task_done(page) == "false"
-    assert "did not converge within its 200 steps" in page.inner_text("#task-status")
+    status = run_as_set("too-small", 2, "#explorer[data-ready='1'][data-run='idle']", "#run")
+    assert "did not converge within its 200 steps" in status
     assert page.get_attribute("#task-checks li", "data-met") == "false"
     # a stalled deep sigmoid network does not reach 90%
-    goto_lesson(page, live_server, "vanishing", 3)
-    frame = frame_of(page)
-    frame.wait_for_selector("#netpage[data-ready='1'][data-run='paused']")
-    frame.click("#play")
-    page.wait_for_function(
-        "document.getElementById('task-status').textContent.startsWith('Not yet')", timeout=SOLVE_MS
-    )
-    assert task_done(page) == "false"
-    assert "the test accuracy is" in page.inner_text("#task-status")
+    status = run_as_set("vanishing", 3, "#netpage[data-ready='1'][data-run='paused']", "#play")
+    assert "the test accuracy is" in status
 
 
 def test_a_prediction_waits_for_the_learners_answer_and_reveals_it_after_the_run(
