@@ -4,6 +4,7 @@
 // scale and in the same colours (surface-traces.js: MAP_MARGIN, one unit as long
 // across as up, Viridis bands at contourLevels), so the real map simply sharpens it.
 
+import { colourAt, rgb } from "./colour-scale.js";
 import { MAP_MARGIN, colourValues, contourLevels, finiteRange, heightAt } from "./surface-traces.js";
 
 // Plotly's Viridis: [position, colour]
@@ -25,17 +26,7 @@ const VIRIDIS = [
   [0.8784313725490196, "#addc30"],
   [0.9411764705882353, "#d8e219"],
   [1, "#fde725"],
-].map(([t, hex]) => [t, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))]);
-
-/** Viridis at t in [0, 1], as [r, g, b]. */
-function viridis(t) {
-  const k = VIRIDIS.findIndex(([position]) => position >= t);
-  if (k <= 0) return VIRIDIS[0][1];
-  const [t0, c0] = VIRIDIS[k - 1];
-  const [t1, c1] = VIRIDIS[k];
-  const u = (t - t0) / (t1 - t0);
-  return c0.map((c, i) => Math.round(c + u * (c1[i] - c)));
-}
+].map(([t, hex]) => [t, rgb(hex)]);
 
 /** Where the plot area of a map `width` × `height` lies: inside the margins, to scale, centred. */
 export function plotArea(width, height, [xSpan, ySpan]) {
@@ -70,7 +61,7 @@ export function paintMapPreview(canvas, { width, height, surface, mesh, logColou
   const values = { x: mesh.x, y: mesh.y, z: colourValues(mesh.z, finiteRange(mesh.z), logColour).values };
   const { start, end, size } = contourLevels(values.z);
   const levels = Math.round((end - start) / size) + 1;
-  const bandColours = Array.from({ length: levels + 1 }, (_, band) => viridis(band / levels));
+  const bandColours = Array.from({ length: levels + 1 }, (_, band) => colourAt(VIRIDIS, band / levels));
   const left = Math.round(area.left * dpr);
   const top = Math.round(area.top * dpr);
   const columns = Math.max(1, Math.round(area.width * dpr));

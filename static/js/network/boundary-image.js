@@ -8,12 +8,9 @@
 // The canvas lives in Plotly's own container, below its SVG layers: the points,
 // the axes and the hover labels stay on top, as they were over the heatmap.
 
-const STEPS = 1024; // colours in the table: finer than a channel's 256 levels per half of the scale
+import { colourAt, rgb } from "../common/colour-scale.js";
 
-/** "#rrggbb" → [r, g, b]. */
-function rgb(hex) {
-  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-}
+const STEPS = 1024; // colours in the table: finer than a channel's 256 levels per half of the scale
 
 /** [r, g, b] as one opaque canvas pixel (the canvas's byte order: r, g, b, a). */
 function pixel([r, g, b]) {
@@ -31,13 +28,7 @@ function colourTable(scale, opacity, background) {
   const stops = scale.map(([at, hex]) => [at, rgb(hex)]);
   const table = new Uint32Array(STEPS);
   for (let k = 0; k < STEPS; k++) {
-    const t = k / (STEPS - 1);
-    let s = 1;
-    while (s < stops.length - 1 && stops[s][0] < t) s++;
-    const [t0, c0] = stops[s - 1];
-    const [t1, c1] = stops[s];
-    const f = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
-    const colour = c0.map((v, ch) => Math.round(v + f * (c1[ch] - v)));
+    const colour = colourAt(stops, k / (STEPS - 1));
     table[k] = pixel(colour.map((v, ch) => Math.round(opacity * v + (1 - opacity) * under[ch])));
   }
   return table;
