@@ -67,7 +67,8 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: "browser" in item.path.parts)
     # A browser test drives a page that animates and trains in real time on a shared 2-core
     # machine: a wait can lose a race with the machine's load. Such a test gets one more try
-    # (pytest-rerunfailures; `-ra` lists every rerun, so a flaky test is seen, not hidden).
+    # (pytest-rerunfailures; `-raR` names every rerun in the summary: a flaky test is seen,
+    # not hidden).
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
