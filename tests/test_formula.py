@@ -339,6 +339,40 @@ def test_the_evaluator_writes_exactly_value_and_gradient(text):
                 np.testing.assert_array_equal(ours, expected)
 
 
+@pytest.mark.parametrize("text", TAPE_FORMULAS)
+def test_one_hikers_evaluator_gives_the_numbers_of_a_batch(text):
+    """One hiker's evaluator computes in Python floats (the ghost path's ~1,000 steps):
+    point by point it must write what the array tape writes for the whole batch, where
+    Python would raise (x / 0, √ of a negative, overflow) as well."""
+    formula = compile_formula(text)
+    assert formula._tape._one is not None  # every formula of the grammar has one
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(-6, 6, (2, 400))
+    x[:100] = np.round(x[:100])  # zeros and integers
+    special = [0.0, -0.0, 1.0, -1.0, 1e-300, 1e200, -1e200, np.inf, -np.inf, np.nan]
+    x[100:110], y[100:110] = special, special[::-1]
+    x[110:120], y[110:120] = special, 0.0
+    batch = np.empty((3, x.size))
+    with np.errstate(all="ignore"):
+        formula.evaluator(x.shape)(x, y, *batch)
+        one = formula.evaluator((1,))
+        for i in range(x.size):
+            written = np.full(3, 123.0)
+            one(x[i : i + 1], y[i : i + 1], written[0:1], written[1:2], written[2:3])
+            np.testing.assert_array_equal(written, batch[:, i], err_msg=f"at {x[i]}, {y[i]}")
+
+
+def test_a_one_hiker_evaluator_that_disagrees_is_not_used(monkeypatch):
+    """The array tape still serves one hiker then: the guard of the floats' rules."""
+    monkeypatch.setitem(formula_module._SCALAR_EXPRESSIONS, np.add, "{} + {} + 1e-9")
+    source = compile_source("x^2 + y").value_and_gradient
+    tape = formula_module._Tape.of(source, formula_module._function(source, "f and ∇f"))
+    assert tape is not None and tape._one is None
+    written = np.empty(3)
+    tape.bind((1,))(np.array([2.0]), np.array([1.0]), written[0:1], written[1:2], written[2:3])
+    np.testing.assert_array_equal(written, [5.0, 4.0, 1.0])
+
+
 def test_without_a_tape_the_evaluator_calls_lambdify():
     formula = compile_formula("x^2 + 3*sin(y)")
     plain = dataclasses.replace(formula, _tape=None)
