@@ -231,7 +231,8 @@ class Descent:
         off a few reductions rather than checked point by point: the least and greatest
         x and y (NaN, if present, is both and fails every comparison) and the sum of f
         and ∇f, finite only if they all are (or it overflows: then the points are
-        checked one by one)."""
+        checked one by one). On a surface whose f and ∇f cannot but be finite inside the
+        box (a polynomial: most of the catalogue), the sum is not needed."""
         lows = points[:, :2].min(axis=(0, 2)).tolist()
         highs = points[:, :2].max(axis=(0, 2)).tolist()
         x_lo, x_hi, y_lo, y_hi = self.surface.divergence_box
@@ -240,7 +241,7 @@ class Descent:
             and highs[0] <= x_hi
             and y_lo <= lows[1]
             and highs[1] <= y_hi
-            and bool(np.isfinite(points[:, 2:].sum()))
+            and (self.surface.finite_in_divergence_box or bool(np.isfinite(points[:, 2:].sum())))
         )
 
     def _settle(self, step: int, points: np.ndarray, chunk: Chunk, row: int) -> None:

@@ -3,6 +3,9 @@
 - ``Descent._settle`` reads a block's extremes to skip the per-point divergence checks
   when nothing diverged: the same statuses, steps and final points as checking every
   point.
+- On a surface whose f and ∇f are bounded inside the divergence box (interval
+  arithmetic over its formula: ``Formula.bound``), it reads only the extremes of x and
+  y; the bound holds wherever it is claimed.
 - ``_basin_response`` hands orjson the numpy arrays rather than lists of every value,
   and the answer is gzipped a field at a time (Huffman coding alone for the final
   heights): the same JSON bytes as the lists, null where a value is not finite.
@@ -18,7 +21,7 @@ import pytest
 from app import descent, optim
 from app.api import descent as api_descent
 from app.api.responses import encode, encoded_object_response, finite_or_none
-from app.surfaces import from_catalogue
+from app.surfaces import CATALOGUE, SURELY_FINITE, from_catalogue, from_formula
 
 # (surface, optimizer, hyperparameters, tolerance): hikers that converge, that diverge
 # (Rosenbrock with a large SGD step), both in one map, and that never stop.
@@ -77,6 +80,67 @@ def test_skipping_the_divergence_checks_changes_no_path(monkeypatch):
     assert descent.DIVERGED in plain.status.tolist()
     np.testing.assert_array_equal(quick.steps, plain.steps)
     np.testing.assert_array_equal(quick.final, plain.final)
+    for ours, theirs in zip(quick_paths, plain_paths, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+BOUNDED_FORMULAS = [
+    *(entry.formula for entry in CATALOGUE.values()),
+    "x^3*y - 2*x^2 + abs(x - y)",
+    "sin(3*x)*exp(y/4) - cos(x*y)^3 + (-x)^5",
+]
+UNBOUNDED_FORMULAS = ["1/x + y", "log(x^2 + y^2)", "exp(x^2) + y", "sqrt(x) + y", "x^y"]
+
+
+@pytest.mark.parametrize("text", BOUNDED_FORMULAS)
+def test_a_formulas_bound_holds_everywhere_on_the_rectangle(text):
+    x_range, y_range = (-7.5, 2.0), (-3.0, 6.0)
+    formula = from_formula(text, x_range, y_range).formula
+    bound = formula.bound(x_range, y_range)
+    if text == CATALOGUE["ackley"].formula:  # √(x² + y²) and a division: no rule for them
+        assert bound == np.inf
+        return
+    assert bound < SURELY_FINITE
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(*x_range, 20_000), rng.uniform(*y_range, 20_000)
+    corners = np.array([[x_range[i], y_range[j]] for i in (0, 1) for j in (0, 1)]).T
+    x, y = np.concatenate([x, corners[0]]), np.concatenate([y, corners[1]])
+    largest = max(np.abs(values).max() for values in formula.value_and_gradient(x, y))
+    assert largest <= bound
+    assert largest >= bound / 1e6  # a bound, but not a useless one
+
+
+@pytest.mark.parametrize("text", UNBOUNDED_FORMULAS)
+def test_no_bound_is_claimed_where_f_or_its_gradient_can_be_infinite(text):
+    surface = from_formula(text, (0.5, 2.0), (0.5, 2.0))
+    assert surface.formula.bound((-100.0, 100.0), (-100.0, 100.0)) == np.inf
+    assert not surface.finite_in_divergence_box
+
+
+def test_most_of_the_catalogue_needs_no_look_at_f_inside_the_box():
+    surely = {name for name in CATALOGUE if from_catalogue(name).finite_in_divergence_box}
+    assert {"himmelblau", "rosenbrock", "rastrigin", "goldstein_price"} <= surely
+    assert "ackley" not in surely  # √(x² + y²): no interval rule for it
+
+
+def test_where_f_overflows_inside_the_box_its_hikers_diverge_all_the_same(monkeypatch):
+    """exp(x²) overflows far out (no bound): the block's values are looked at, and the
+    hikers there end as checking every point ends them."""
+    surface = from_formula("exp(x^2/50) + y^2", (-3.0, 3.0), (-3.0, 3.0))
+    assert not surface.finite_in_divergence_box
+    starts = np.array([[2.5, 1.0], [0.5, 0.5], [-2.0, 2.0]])
+    hyper = optim.resolve("sgd", {"lr": 5.0})
+
+    def run():
+        runs = descent.Descent(surface, starts, ("sgd", hyper), 200, 1e-6)
+        return runs, descent.collect(runs)
+
+    quick, quick_paths = run()
+    assert descent.DIVERGED in quick.status.tolist()
+    _checking_every_point(monkeypatch)
+    plain, plain_paths = run()
+    assert quick.status.tolist() == plain.status.tolist()
+    np.testing.assert_array_equal(quick.steps, plain.steps)
     for ours, theirs in zip(quick_paths, plain_paths, strict=True):
         np.testing.assert_array_equal(ours, theirs)
 

@@ -30,6 +30,11 @@ __all__ = [
 ]
 
 
+# A bound of |f| and |∇f| below this is far enough from the largest float (1.8e308) that
+# neither the rounding of the bound nor that of numpy's evaluation can cross it.
+SURELY_FINITE = 1e300
+
+
 @dataclass(frozen=True)
 class Surface:
     formula: Formula
@@ -50,6 +55,14 @@ class Surface:
         half_y = (y_hi - y_lo) * limits.DIVERGENCE_BOX_SPANS / 2
         centre_x, centre_y = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
         return centre_x - half_x, centre_x + half_x, centre_y - half_y, centre_y + half_y
+
+    @cached_property
+    def finite_in_divergence_box(self) -> bool:
+        """Whether f and ∇f are sure to be finite wherever x and y are finite and inside
+        the divergence box (a bound of them there far from overflowing: see
+        ``Formula.bound``), so a descent need not look at them to know."""
+        x_lo, x_hi, y_lo, y_hi = self.divergence_box
+        return self.formula.bound((x_lo, x_hi), (y_lo, y_hi)) < SURELY_FINITE
 
     def in_divergence_box(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """True where (x, y) is inside the divergence box; NaN is outside."""
