@@ -20,7 +20,8 @@ import pytest
 
 from app import descent, optim
 from app.api import descent as api_descent
-from app.api.responses import encode, encoded_object_response, finite_or_none
+from app.api.responses import encode, encoded_object_response
+from app.finite import finite_or_none
 from app.surfaces import CATALOGUE, SURELY_FINITE, from_catalogue, from_formula
 
 # (surface, optimizer, hyperparameters, tolerance): hikers that converge, that diverge

@@ -254,16 +254,6 @@ async def json_response(
     return EncodedJSONResponse(body, status_code=status_code)
 
 
-def finite_or_none(values: np.ndarray) -> list:
-    """An array as nested lists, with null wherever a value is not finite."""
-    values = np.asarray(values, dtype=float)
-    if np.isfinite(values).all():
-        return values.tolist()
-    as_objects = values.astype(object)
-    as_objects[~np.isfinite(values)] = None
-    return as_objects.tolist()
-
-
 def finite_or_null_array(values: np.ndarray) -> np.ndarray:
     """``finite_or_none`` for ``encode`` alone, without the lists: a C-ordered float array,
     which orjson writes as the same nested lists, null wherever a value is not finite

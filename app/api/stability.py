@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from app import stability, surfaces
 from app.api import compute
-from app.api.responses import StrictJSONResponse, finite_or_none, json_response
+from app.api.responses import StrictJSONResponse, json_response
 from app.api.schemas import (
     CurvatureRequest,
     StabilityRequest,
@@ -18,6 +18,7 @@ from app.api.schemas import (
     unusable_starts,
     with_examples,
 )
+from app.finite import finite_or_none
 
 router = APIRouter(prefix="/api", default_response_class=StrictJSONResponse)
 

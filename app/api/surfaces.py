@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Response
 
 from app import optim, surfaces
-from app.api.responses import StrictJSONResponse, finite_or_none, json_response
+from app.api.responses import StrictJSONResponse, json_response
 from app.api.schemas import (
     EvaluateRequest,
     FormulaRequest,
@@ -17,6 +17,7 @@ from app.api.schemas import (
     resolve_surface,
     with_examples,
 )
+from app.finite import finite_or_none
 
 router = APIRouter(prefix="/api", tags=["surfaces"], default_response_class=StrictJSONResponse)
 

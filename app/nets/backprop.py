@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.finite import finite_number, finite_or_none
 from app.nets.mlp import MLP, loss_and_slope, slope
-from app.nets.train import finite_number, finite_or_none, quiet
+from app.nets.train import quiet
 
 
 @quiet

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from app.finite import finite_number, finite_or_none
 from app.nets.datasets import Data
 from app.nets.mlp import MLP
-from app.nets.train import finite_number, finite_or_none, quiet, result_of
+from app.nets.train import quiet, result_of
 
 SCALING_NETWORKS = ([2], [4], [8], [8, 8], [16, 16], [32, 32], [64, 64], [64] * 3, [64] * 4)
 BACKPROP_TIMING = (3, 25, 0.05)  # time 3 to 25 backprop passes, stopping after 0.05 s

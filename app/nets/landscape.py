@@ -22,12 +22,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from app.finite import finite_or_none
 from app.nets.datasets import Data, Split
 from app.nets.mlp import MLP, losses
 from app.nets.train import (
     Training,
     TrainSettings,
-    finite_or_none,
     grid_axes_json,
     history,
     result_of,

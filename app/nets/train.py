@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app import optim
+from app.finite import finite_or_none
 from app.nets.datasets import Split, grid_axes
 from app.nets.mlp import MLP, losses, output_values
 from app.nets.verdicts import LossWindow, baseline_loss
@@ -271,19 +272,6 @@ def accuracy(task: str, out: np.ndarray, y: np.ndarray) -> float | None:
     if task != "classification":
         return None
     return float(np.count_nonzero((out > 0) == (y == 1)) / len(y))
-
-
-def finite_or_none(values: np.ndarray) -> list:
-    """A nested list of the values, with None where a value is not finite (JSON has no NaN)."""
-    if np.all(np.isfinite(values)):
-        return values.tolist()
-    return np.where(np.isfinite(values), values, None).tolist()
-
-
-def finite_number(value) -> float | None:
-    """The value as a float, or None if it is not finite."""
-    value = float(value)
-    return value if np.isfinite(value) else None
 
 
 def history(training: Training, boundary: bool = True) -> Iterator[dict]:
