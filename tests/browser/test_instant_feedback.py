@@ -15,6 +15,7 @@ import math
 GHOST = "window.gradientHiker.feedback.ghost"
 RUNNER = "window.gradientHiker.runner"
 SLIDER_MIN, SLIDER_MAX, THUMB = -5, 1, 16  # #lr-slider is log10(γ); the thumb is 16 px wide
+LR_BOX = "Number(document.getElementById('lr-input').value)"  # γ as the slider shows it, while dragged too
 
 
 def ghost(page) -> dict:
@@ -98,7 +99,9 @@ def test_dragging_the_learning_rate_redraws_the_ghost_without_a_run(open_page):
     page.mouse.move(thumb_x(page, 0.45), y)
     page.mouse.down()
     page.mouse.move(thumb_x(page, 0.05), y, steps=8)
-    dragged = wait_ghost(page, "g.lr < 0.1")
+    # each step of the drag may draw a ghost (γ = 0.087, 0.066, … on the way): wait for the
+    # one of the rate the thumb rests at, which the box beside the slider shows; the last to come
+    dragged = wait_ghost(page, f"g.lr < 0.1 && g.lr === {LR_BOX}")
     # the path bent while the button is still held: no run, the hiker's own γ unchanged
     assert dragged["points"] != first["points"]
     assert dragged["points"] == len(ghost_trace(page)["x"])
@@ -108,6 +111,7 @@ def test_dragging_the_learning_rate_redraws_the_ghost_without_a_run(open_page):
     # let go: the hiker takes the rate, and the ghost already shows its path
     page.wait_for_function("window.gradientHiker.state.hikers[0].params.lr < 0.1")
     lr = page.evaluate("window.gradientHiker.state.hikers[0].params.lr")
+    assert lr == dragged["lr"]
     assert wait_ghost(page, f"g.lr === {lr}")["points"] == len(ghost_trace(page)["x"])
     assert page.evaluate(f"{RUNNER}.state") == "idle"
     # the 3D view draws the same path (later, and thinned to 1,000 points: WebGL is slow here)
