@@ -217,12 +217,12 @@ def polish_minima(formula: Formula, points: np.ndarray, spans: np.ndarray, steps
         hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
         det = hxx * hyy - hxy * hxy
         positive = (hxx > 0) & (det > 0)
-        # Newton's step where the Hessian is positive definite, else a gradient step.
+        # Newton's step where the Hessian is positive definite, else a gradient step
+        # (NaN where f is not real: those points never get better, nor warn).
         with np.errstate(all="ignore"):
             newton = np.stack([(hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det], axis=1)
-        gradient = (
-            np.stack([gx, gy], axis=1) * (1e-3 * spans.min() / (1 + np.hypot(gx, gy)))[:, None]
-        )
+            scale = 1e-3 * spans.min() / (1 + np.hypot(gx, gy))
+            gradient = np.stack([gx, gy], axis=1) * scale[:, None]
         step = np.where(positive[:, None], newton, gradient) * damping[:, None]
         trial = points - step
         trial_value, tgx, tgy = formula.value_and_gradient(trial[:, 0], trial[:, 1])
