@@ -10,7 +10,8 @@ import numpy as np
 
 
 def finite_or_none(values: np.ndarray) -> list:
-    """An array as nested lists, with None wherever a value is not finite."""
+    """An array as nested lists of floats (ints and bools too), with None wherever a
+    value is not finite."""
     values = np.asarray(values, dtype=float)
     if np.isfinite(values).all():
         return values.tolist()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import math
+import threading
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -254,6 +256,20 @@ def test_constants_are_bounded_and_real(text, position, fragment):
 def test_tiny_constants_are_fine(text, expected):
     value = compile_formula(text).value(np.array([1.0]), np.array([1.0]))[0]
     assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_one_formula_compiles_at_a_time_in_a_process():
+    """SymPy's cache is shared by the threads while its switch for distributing numbers
+    (off while differentiating) is each thread's: compiles must not overlap."""
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: (compile_source("2*(x + 1) + y"), finished.set()))
+    with formula_module._SYMPY:
+        worker.start()
+        assert not finished.wait(0.2)  # waiting for the lock, not compiling
+    worker.join(10)
+    assert finished.is_set()
+    # and the switch is back on afterwards, in this thread as in the other
+    assert sympy.core.parameters.global_parameters.distribute
 
 
 def test_compiled_source_is_plain_data_and_rebuilds_the_same_formula():

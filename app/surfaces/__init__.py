@@ -203,11 +203,13 @@ def find_minima(
     )
 
 
+@np.errstate(all="ignore")  # NaN where f is not real, overflow far out: no warnings
 def polish_minima(formula: Formula, points: np.ndarray, spans: np.ndarray, steps: int = 100):
     """Damped Newton steps from many points at once, downhill to a minimum each.
 
     Returns (points, is_minimum): is_minimum where a point converged to a local
-    minimum (used by find_minima and to name the minimum a hiker reached).
+    minimum (used by find_minima and to name the minimum a hiker reached); a point
+    where f is not real never gets better.
     """
     hessian = formula.hessian
     value, gx, gy = formula.value_and_gradient(points[:, 0], points[:, 1])
@@ -217,12 +219,10 @@ def polish_minima(formula: Formula, points: np.ndarray, spans: np.ndarray, steps
         hxx, hxy, hyy = hessian(points[:, 0], points[:, 1])
         det = hxx * hyy - hxy * hxy
         positive = (hxx > 0) & (det > 0)
-        # Newton's step where the Hessian is positive definite, else a gradient step
-        # (NaN where f is not real: those points never get better, nor warn).
-        with np.errstate(all="ignore"):
-            newton = np.stack([(hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det], axis=1)
-            scale = 1e-3 * spans.min() / (1 + np.hypot(gx, gy))
-            gradient = np.stack([gx, gy], axis=1) * scale[:, None]
+        # Newton's step where the Hessian is positive definite, else a gradient step.
+        newton = np.stack([(hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det], axis=1)
+        scale = 1e-3 * spans.min() / (1 + np.hypot(gx, gy))
+        gradient = np.stack([gx, gy], axis=1) * scale[:, None]
         step = np.where(positive[:, None], newton, gradient) * damping[:, None]
         trial = points - step
         trial_value, tgx, tgy = formula.value_and_gradient(trial[:, 0], trial[:, 1])

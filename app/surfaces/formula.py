@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import inspect
 import math
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +34,14 @@ from typing import Any
 
 import numpy as np
 import sympy
-from sympy.core.parameters import distribute
+
+try:
+    from sympy.core.parameters import distribute
+except ImportError:  # SymPy says the switch may go: derivatives are then merely expanded
+
+    def distribute(_):
+        return contextlib.nullcontext()
+
 
 from app import limits
 
@@ -430,15 +439,23 @@ def compile_source(text: str) -> CompiledSource:
         ) from None
 
 
+# SymPy's cache is the process's, while its switch for distributing numbers (below) is
+# each thread's: one formula compiles at a time in a process, so no thread meets an
+# expression cached with the switch set otherwise (the catalogue's warm-up thread and a
+# request may both compile).
+_SYMPY = threading.Lock()
+
+
 def _compile_source(text: str) -> CompiledSource:
-    expression = parse(text)
-    _check_size("f", expression)
-    # Derivatives as the chain rule gives them, 2(x + y² − 7) rather than SymPy's usual
-    # 2x + 2y² − 14 (SymPy distributes a number over a sum unless told not to, here and
-    # when lambdify rebuilds the expressions): easier to read, and they share more with
-    # f (Himmelblau's f and ∇f take 17 operations instead of 23 each step).
-    with distribute(False):
-        return _differentiated(expression)
+    with _SYMPY:
+        expression = parse(text)
+        _check_size("f", expression)
+        # Derivatives as the chain rule gives them, 2(x + y² − 7) rather than SymPy's
+        # usual 2x + 2y² − 14 (SymPy distributes a number over a sum unless told not to,
+        # here and when lambdify rebuilds the expressions): easier to read, and they share
+        # more with f (Himmelblau's f and ∇f take 17 operations instead of 23 each step).
+        with distribute(False):
+            return _differentiated(expression)
 
 
 def _differentiated(expression: sympy.Expr) -> CompiledSource:
