@@ -847,6 +847,39 @@ def test_one_example_walks_forward_then_back_through_the_chain_rule(open_network
     assert page.is_hidden("#walk") and page.locator("#diagram .walk-value").count() == 0
 
 
+def test_a_walk_still_on_its_way_when_the_paused_weights_arrive_follows_them(open_network):
+    """The click's walk is of the weights seen at the click; the run pauses a few epochs
+    later. Were the paused epoch's weights to arrive before the walk, it would land with
+    older weights than the diagram's, and stay so: the walk is asked again for them."""
+    page = open_network("ds=xor&hidden=3,2&speed=100")
+    # the walks asked for are held until the paused epoch's weights are in
+    held, gate = [], {"open": False}
+
+    def hold_until_open(route):
+        if gate["open"]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/network/backprop", hold_until_open)
+    page.click("#play")
+    page.wait_for_function(f"{EPOCH} >= 30")
+    page.mouse.click(*plot_xy(page, page.evaluate(f"{NP}.info.train.x[5]")))
+    wait_run(page, "paused")
+    page.wait_for_function(f"{NP}.snapshot && {NP}.snapshot.epoch === {EPOCH}")
+    assert page.evaluate(f"{NP}.walk") is None  # still on its way
+    gate["open"] = True
+    for route in held:
+        route.continue_()
+    page.wait_for_function(
+        f"{NP}.walk && {NP}.walk.epoch === {NP}.snapshot.epoch && {NP}.walk.epoch === {EPOCH}"
+    )
+    walk = page.evaluate(f"{NP}.walk")
+    assert walk["index"] == 5 and walk["weights"] == page.evaluate(f"{NP}.snapshot.weights")
+    assert page.get_attribute("#netpage", "data-walk") == "0"
+    assert f"the weights of epoch {walk['epoch']}" in page.inner_text("#walk-example")
+
+
 def test_the_learning_rate_fan_names_too_small_and_too_large(open_network):
     page = open_network("ds=spiral&epochs=600")
     page.click("#fan-run")

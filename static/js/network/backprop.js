@@ -2,7 +2,8 @@
 // (in Look mode) pauses the run, asks POST /api/network/backprop for that
 // example through the network as it is now, and walks it step by step with
 // the walk view (walk-view.js) on the diagram. While the run stands still, the
-// walk follows the weights the diagram shows (a Step re-walks the same example).
+// walk follows the weights the diagram shows (a Step re-walks the same example),
+// also weights that arrive while the walk is still on its way.
 
 import { $, app } from "./app.js";
 import { postJSON } from "../common/api.js";
@@ -13,6 +14,7 @@ import { WalkView, walkSteps } from "./walk-view.js";
 
 let view = null;
 let walk = null;
+let asked = null; // the walk asked for last, {index, epoch}: the one shown or one on its way
 let token = 0;
 
 function show(k) {
@@ -43,13 +45,17 @@ function largestWeight(weights) {
 export function closeWalk() {
   token += 1;
   walk = null;
+  asked = null;
   if (view) view.show(null, 0);
   $("walk").hidden = true;
   delete $("netpage").dataset.walk;
   if (app.dataView) app.dataView.select(null);
 }
 
-/** Walk training point `i` of the current run through the current weights, from step `k`. */
+/**
+ * Walk training point `i` of the current run through the current weights, from step `k`
+ * (null: from the step shown now, when the walk lands, for the same example walked again).
+ */
 export async function walkExample(i, k = 0) {
   const snap = app.snapshot;
   if (!app.info || !snap) return;
@@ -62,6 +68,7 @@ export async function walkExample(i, k = 0) {
   const x = app.info.train.x[i];
   const y = app.info.train.y[i];
   const mine = ++token;
+  asked = { index: i, epoch: snap.epoch };
   app.dataView.select(i);
   $("walk").hidden = false;
   $("walk-example").textContent = `training point ${i}: x = (${fmt(x[0], 3)}, ${fmt(x[1], 3)}), y = ${fmt(y, 3)}; the weights of epoch ${snap.epoch}`;
@@ -74,6 +81,7 @@ export async function walkExample(i, k = 0) {
       y,
     });
     if (mine !== token) return;
+    const shownStep = walk && walk.index === i ? walk.k : 0;
     walk = {
       reply,
       weights: snap.weights,
@@ -86,7 +94,7 @@ export async function walkExample(i, k = 0) {
       epoch: snap.epoch,
     };
     $("walk-slider").max = String(walk.steps.length - 1);
-    show(k);
+    show(k ?? shownStep);
   } catch (error) {
     if (mine !== token) return;
     $("walk-step").textContent = `The example could not be walked: ${error.message}`;
@@ -103,10 +111,13 @@ export function walkNear(point) {
   return true;
 }
 
-/** New weights arrived: a walk of older weights, while the run stands still, is walked again. */
+/**
+ * New weights arrived: a walk of older weights, while the run stands still, is walked again,
+ * also one still on its way (it would land with weights the diagram no longer shows).
+ */
 export function followWeights() {
   const snap = app.snapshot;
-  if (walk && snap && snap.epoch !== walk.epoch && app.run.phase !== PLAYING) walkExample(walk.index, walk.k);
+  if (asked && snap && snap.epoch !== asked.epoch && app.run.phase !== PLAYING) walkExample(asked.index, null);
 }
 
 export function bindBackprop() {
