@@ -138,6 +138,16 @@ def test_a_hiker_on_the_saddle_ridge_is_told_saddle(open_page, ui):
     assert "saddle" in page.inner_text("#run-status")
 
 
+def wait_camera(page, eye: dict) -> None:
+    """Wait for the 3D view to look from ``eye``: after a surface switch it is drawn after
+    the map (and after the page says it is ready), with the new surface's camera."""
+    page.wait_for_function(
+        """eye => { const c = document.getElementById('plot3d').layout.scene.camera.eye;
+                    return c.x === eye.x && c.y === eye.y && c.z === eye.z; }""",
+        arg=eye,
+    )
+
+
 def preset_words(page) -> list[str]:
     return page.locator("#readout-body td[data-col='verdict']").all_inner_texts()
 
@@ -158,8 +168,7 @@ def test_switching_surface_loads_its_preset_and_its_verdicts_come_true(open_page
         assert hiker["params"].get("momentum", 0) == run.get("momentum", 0)
     assert page.input_value("#max-steps") == str(preset["max_steps"])
     assert float(page.input_value("#tolerance")) == preset["tolerance"]
-    camera = page.evaluate("document.getElementById('plot3d').layout.scene.camera")
-    assert camera["eye"] == preset["camera"]["eye"]
+    wait_camera(page, preset["camera"]["eye"])
     assert page.locator("#preset-note").is_visible()
     run_to_the_end(page, ui)
     assert preset_words(page) == preset["expect"]
@@ -177,11 +186,7 @@ def test_keep_my_hikers_keeps_the_learners_own(open_page, ui):
     assert page.input_value("#max-steps") == "300"
     assert not page.locator("#preset-note").is_visible()
     # the camera is still the new surface's
-    rosenbrock = surfaces(page)["rosenbrock"]["preset"]
-    assert (
-        page.evaluate("document.getElementById('plot3d').layout.scene.camera.eye")
-        == (rosenbrock["camera"]["eye"])
-    )
+    wait_camera(page, surfaces(page)["rosenbrock"]["preset"]["camera"]["eye"])
     page.wait_for_function("location.search.includes('keep=1')")
     # unticked, the next surface brings its lesson
     page.uncheck("#keep-hikers")
