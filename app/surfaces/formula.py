@@ -610,9 +610,10 @@ class _Tape:
         not give exactly the numbers of ``reference`` (that code's function)."""
         try:
             tape = cls(source)
-            if not tape._agrees_with(reference):
+            arrays_agree, one_agrees = tape._agreement(reference)
+            if not arrays_agree:
                 return None
-            if not tape._one_agrees_with(reference):
+            if not one_agrees:
                 tape._one = None  # one hiker evaluated by the array tape, as before
             return tape
         except Exception:  # noqa: BLE001 - the tape only saves time: lambdify's code will do
@@ -847,33 +848,24 @@ class _Tape:
             return self._one(self._apart(shape))
         return (self._in_place if math.prod(shape) > 1 else self._apart)(shape)
 
-    def _agrees_with(self, reference: Callable) -> bool:
-        """Whether the tape gives exactly lambdify's numbers on a few points (NaN where
-        they are NaN): a guard against a rule of numpy's missed above."""
+    def _agreement(self, reference: Callable) -> tuple[bool, bool]:
+        """Whether the array tape, and the evaluator of one hiker (point by point), give
+        exactly lambdify's numbers on a few points (NaN where they are NaN): a guard
+        against a rule of numpy's, or of Python's floats, missed above."""
         x, y = _PROBES
         with np.errstate(all="ignore"):
-            expected = [_as_float_array(part, x.shape) for part in reference(x, y)]
-            for plan in (self._in_place, self._apart):
-                results = np.empty((3, x.size))
+            expected = np.array([_as_float_array(part, x.shape) for part in reference(x, y)])
+            arrays = [np.empty((3, x.size)) for _ in range(2)]
+            for plan, results in zip((self._in_place, self._apart), arrays, strict=True):
                 plan(x.shape)(x, y, *results)
-                for ours, theirs in zip(results, expected, strict=True):
-                    if not np.array_equal(ours, theirs, equal_nan=True):
-                        return False
-        return True
-
-    def _one_agrees_with(self, reference: Callable) -> bool:
-        """The same check for the evaluator of one hiker, point by point."""
-        x, y = _PROBES
-        with np.errstate(all="ignore"):
-            expected = [_as_float_array(part, x.shape) for part in reference(x, y)]
-            one = self.bind((1,))
-            results = np.empty((3, x.size))
+            one, alone = self.bind((1,)), np.empty((3, x.size))
             for i in range(x.size):
-                one(x[i : i + 1], y[i : i + 1], *results[:, i : i + 1])
-        return all(
-            np.array_equal(ours, theirs, equal_nan=True)
-            for ours, theirs in zip(results, expected, strict=True)
-        )
+                one(x[i : i + 1], y[i : i + 1], *alone[:, i : i + 1])
+
+        def agrees(results: np.ndarray) -> bool:
+            return np.array_equal(results, expected, equal_nan=True)
+
+        return all(agrees(results) for results in arrays), agrees(alone)
 
 
 _RESULT_NAMES = ("f", "gx", "gy")
